@@ -1,0 +1,44 @@
+# The two commands: `make run` (set up and serve) and `make test` (set up and test everything).
+PORT ?= 8000
+PY := .venv/bin/python
+export DEBUG ?= 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test stop setup setup-test db migrate demo lint vendor bench
+
+setup:
+	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh --test
+
+db:
+	@scripts/db.sh start
+	@$(PY) manage.py checkdb
+
+migrate: db
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py createcachetable
+
+run: setup migrate
+	@$(PY) manage.py load_demo
+	@echo "serving http://127.0.0.1:$(PORT)/  (stop the database with: make stop)"
+	@$(PY) manage.py runserver --noreload 127.0.0.1:$(PORT)
+
+test: setup-test db
+	$(PY) manage.py check --fail-level WARNING
+	$(PY) manage.py makemigrations --check --dry-run
+	.venv/bin/ruff check .
+	$(PY) -m pytest -q
+
+stop:
+	@scripts/db.sh stop
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+vendor:
+	@scripts/vendor.sh
+
+bench:
+	$(PY) -m bench

@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("sites.api.urls")),
+    path("", include("markets.api.urls")),
+]

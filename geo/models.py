@@ -1,0 +1,116 @@
+"""Reference data shared by every layer: departments, city leaders, districts, the city boundary."""
+
+from __future__ import annotations
+
+from django.contrib.gis.db import models
+from django.contrib.gis.db.models.functions import IsValid
+from django.utils.translation import gettext_lazy as _
+
+
+def valid_geometry(field: str, name: str) -> models.CheckConstraint:
+    """A CHECK constraint that keeps ``field`` OGC-valid (ST_IsValid) at the database level."""
+    return models.CheckConstraint(
+        condition=IsValid(field), name=name, violation_error_message=_("Geometry is not valid.")
+    )
+
+
+class Department(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    name_en = models.CharField(_("English name"), max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Leader(models.Model):
+    """A city leader (usually a vice-mayor) who is responsible for (包抓) projects."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("city leader")
+        verbose_name_plural = _("city leaders")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.title}）" if self.title else self.name
+
+
+class District(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    geom = models.MultiPolygonField(_("boundary"), srid=4326)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        constraints = [valid_geometry("geom", "district_geom_valid")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CityBoundary(models.Model):
+    """The city's outer boundary; every incoming geometry must lie inside it."""
+
+    name = models.CharField(_("name"), max_length=100)
+    geom = models.MultiPolygonField(_("boundary"), srid=4326)
+
+    class Meta:
+        verbose_name = _("city boundary")
+        verbose_name_plural = _("city boundary")
+        constraints = [valid_geometry("geom", "cityboundary_geom_valid")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GeometryTypeIn(models.Func):
+    """``GeometryType(geom) IN (...)``, for CHECK constraints on mixed geometry columns."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, expression, types: tuple[str, ...]):
+        self.types = tuple(t.upper() for t in types)
+        super().__init__(expression)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        placeholders = ", ".join(["%s"] * len(self.types))
+        return f"GeometryType({sql}) IN ({placeholders})", (*params, *self.types)
+
+
+def geometry_types(field: str, types: tuple[str, ...], name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=GeometryTypeIn(field, types),
+        name=name,
+        violation_error_message=_("Geometry type must be one of: %(types)s.")
+        % {"types": ", ".join(types)},
+    )
+
+
+class StaffProfile(models.Model):
+    """Which department a staff account belongs to (department_staff report for it)."""
+
+    user = models.OneToOneField(
+        "auth.User", models.CASCADE, related_name="staff_profile", verbose_name=_("user")
+    )
+    department = models.ForeignKey(
+        Department, models.PROTECT, null=True, blank=True, related_name="staff",
+        verbose_name=_("department"),
+    )
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.department or '-'})"

@@ -1,0 +1,225 @@
+"""Settings, read from the environment (see README, "Configuration")."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from geo import gislibs
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# GDAL/GEOS from the pyogrio/shapely wheels; must be set before django.contrib.gis loads them.
+_libs = gislibs.configure()
+GDAL_LIBRARY_PATH = _libs["GDAL_LIBRARY_PATH"]
+GEOS_LIBRARY_PATH = _libs["GEOS_LIBRARY_PATH"]
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set SECRET_KEY in the environment, or DEBUG=1 for development."
+        )
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "rest_framework_gis",
+    "drf_spectacular",
+    "simple_history",
+    "geo",
+    "sites",
+    "markets",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "geo.urls"
+WSGI_APPLICATION = "geo.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "geo.context_processors.portal",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    """DATABASE_URL, else the project-local cluster written by scripts/db.sh to var/."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    local = VAR_DIR / "database_url"
+    if not url and local.exists():
+        url = local.read_text().strip()
+    if not url:
+        raise ImproperlyConfigured(
+            "No database: set DATABASE_URL=postgis://user:pass@host/db, "
+            "or run `make run` to start the project-local PostGIS cluster."
+        )
+    config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
+    config["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+    config.setdefault("OPTIONS", {})["connect_timeout"] = 5
+    # Parallel test runs (several developers' suites on one cluster) pick distinct names.
+    config["TEST"] = {"NAME": "test_portal" + os.environ.get("TEST_DB_SUFFIX", "")}
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    # A database cache is shared by every worker process, so throttling counts add up.
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "portal_cache",
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "geo.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["geo.api.throttling.AnonBurstThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon_burst": os.environ.get("ANON_THROTTLE_RATE", "600/min")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "City map portal API",
+    "DESCRIPTION": "Key projects, people's-livelihood works and night-market zones (GeoJSON).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Portal configuration -----------------------------------------------------------------
+# The basemap: "osm" (an OSM-style XYZ URL), "tianditu" (needs TIANDITU_KEY) or "none".
+BASEMAP = os.environ.get("BASEMAP", "osm").strip().lower()
+BASEMAP_URL = os.environ.get("BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+BASEMAP_ATTRIBUTION = os.environ.get("BASEMAP_ATTRIBUTION", "© OpenStreetMap contributors")
+TIANDITU_KEY = os.environ.get("TIANDITU_KEY", "")
+if BASEMAP not in {"osm", "tianditu", "none"}:
+    raise ImproperlyConfigured(f"BASEMAP must be osm, tianditu or none, not {BASEMAP!r}.")
+if BASEMAP == "tianditu" and not TIANDITU_KEY:
+    raise ImproperlyConfigured("BASEMAP=tianditu needs TIANDITU_KEY (a Tianditu browser key).")
+
+# The demo city's frame, (minx, miny, maxx, maxy) in WGS84; the stored city boundary wins.
+CITY_BBOX = (98.20, 39.74, 98.36, 39.84)
+MAP_CENTER = (39.79, 98.28)  # (lat, lon) for Leaflet
+METRIC_SRID = 4542  # CGCS2000 / 3-degree Gauss-Kruger CM 99E: metres, for areas and lengths
+
+# Status-light thresholds (DOMAIN.md); configuration, not code.
+LIGHT_RULES = {
+    "start_delay_yellow_months": 1,
+    "start_delay_red_months": 3,
+    "progress_gap_yellow_points": 10,
+    "progress_gap_red_points": 30,
+    "registration_lag_yellow_months": 1,
+    "registration_lag_red_months": 2,
+    "open_blockers_min_light": "yellow",
+}
+BOND_BANK_TARGET_WAN = 10_000_000  # 1,000 亿元 = 10,000,000 万元
+MARKET_MIN_M2_PER_STALL = float(os.environ.get("MARKET_MIN_M2_PER_STALL", "6"))
+MARKET_MAX_VERTICES = 5000
+MARKET_MAX_OVERLAP_M2 = 1.0
+API_MAX_PAGE_SIZE = 5000
+
+# --- Production hardening (DEBUG off) ----------------------------------------------------
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+}
