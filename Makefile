@@ -18,7 +18,6 @@ db:
 
 migrate: db
 	@$(PY) manage.py migrate --noinput -v 0
-	@$(PY) manage.py createcachetable
 
 run: setup migrate
 	@$(PY) manage.py load_demo

@@ -1,0 +1,108 @@
+"""Reads of the market-zone layer: filters, visibility by role, features."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.contrib.gis.db.models.functions import Area, Transform
+from django.core.exceptions import ValidationError
+from django.db.models import FloatField, QuerySet
+from django.db.models.functions import Cast, Round
+
+from geo import geojson
+from geo.filters import bbox_polygon, parse_bbox, parse_choices
+from geo.geojson import LocalISO, choice_label
+from markets.models import PUBLIC_STATUSES, MarketZone, ZoneKind, ZoneStatus
+
+
+@dataclass
+class ZoneFilters:
+    bbox: tuple[float, float, float, float] | None = None
+    kind: list[str] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+
+
+def parse_zone_filters(params: Mapping[str, str], *, staff: bool) -> ZoneFilters:
+    errors: dict[str, list[str]] = {}
+    result = ZoneFilters()
+    for name, fn in (
+        ("bbox", lambda: parse_bbox(params["bbox"]) if params.get("bbox") else None),
+        ("kind", lambda: parse_choices(params, "kind", ZoneKind.values)),
+        ("status", lambda: parse_choices(
+            params, "status", ZoneStatus.values if staff else [s.value for s in PUBLIC_STATUSES]
+        )),
+    ):
+        try:
+            setattr(result, name, fn())
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    return result
+
+
+def visible_zones(*, staff: bool) -> QuerySet[MarketZone]:
+    """Zones a reader may see: the public sees active and suspended ones; staff also drafts.
+
+    Retired zones (soft-deleted) are listed only when staff ask for ``status=retired``.
+    """
+    if staff:
+        return MarketZone.objects.exclude(status=ZoneStatus.RETIRED)
+    return MarketZone.objects.filter(status__in=PUBLIC_STATUSES)
+
+
+def zones_queryset(f: ZoneFilters, *, staff: bool) -> QuerySet[MarketZone]:
+    if f.status:
+        qs = MarketZone.objects.filter(status__in=f.status)
+    else:
+        qs = visible_zones(staff=staff)
+    if f.bbox:
+        qs = qs.filter(boundary__intersects=bbox_polygon(f.bbox))
+    if f.kind:
+        qs = qs.filter(kind__in=f.kind)
+    return qs.order_by("name", "pk")
+
+
+def zone_properties(*, staff: bool) -> dict:
+    props = {
+        "name": "name",
+        "kind": "kind",
+        "kind_label": choice_label("kind", ZoneKind.choices),
+        "status": "status",
+        "status_label": choice_label("status", ZoneStatus.choices),
+        "status_reason": "status_reason",
+        "address": "address",
+        "district": "district__name",
+        "department": "department__name",
+        "contact": "contact",
+        "capacity": "capacity",
+        # Area in m², measured in the metric CRS (EPSG:4542).
+        "area_m2": Round(Cast(Area(Transform("boundary", 4542)), FloatField()), 1),
+        "opening_hours": "opening_hours",
+        "permitted_goods": "permitted_goods",
+        "prohibited_goods": "prohibited_goods",
+        "duties": "duties",
+        "vehicle_rules": "vehicle_rules",
+        "notes": "notes",
+        "version": "version",
+        "updated_at": LocalISO("updated_at"),
+    }
+    if staff:
+        props["updated_by"] = "updated_by__username"
+    return props
+
+
+def zone_features(f: ZoneFilters, *, staff: bool) -> list[dict]:
+    return geojson.feature_dicts(
+        zones_queryset(f, staff=staff), geom="boundary", properties=zone_properties(staff=staff)
+    )
+
+
+def zone_feature(pk: int, *, staff: bool) -> dict | None:
+    rows = geojson.feature_dicts(
+        visible_zones(staff=staff).filter(pk=pk), geom="boundary",
+        properties=zone_properties(staff=staff),
+    )
+    return rows[0] if rows else None
