@@ -56,7 +56,7 @@ def choice_label(field: str, choices: Iterable[tuple[str, object]]) -> Case:
 def _feature_values(
     queryset: QuerySet, geom: str, properties: Mapping[str, Expression | str]
 ) -> QuerySet:
-    props = {name: (F(expr) if isinstance(expr, str) else expr) for name, expr in properties.items()}
+    props = {name: F(expr) if isinstance(expr, str) else expr for name, expr in properties.items()}
     return queryset.values("pk").annotate(
         _geometry=GeoJSONGeometry(geom), _properties=JSONObject(**props)
     ).values("pk", "_geometry", "_properties")

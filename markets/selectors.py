@@ -54,10 +54,7 @@ def visible_zones(*, staff: bool) -> QuerySet[MarketZone]:
 
 
 def zones_queryset(f: ZoneFilters, *, staff: bool) -> QuerySet[MarketZone]:
-    if f.status:
-        qs = MarketZone.objects.filter(status__in=f.status)
-    else:
-        qs = visible_zones(staff=staff)
+    qs = MarketZone.objects.filter(status__in=f.status) if f.status else visible_zones(staff=staff)
     if f.bbox:
         qs = qs.filter(boundary__intersects=bbox_polygon(f.bbox))
     if f.kind:

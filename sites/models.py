@@ -1,4 +1,4 @@
-"""Key projects (重点项目), their monthly progress reports and blockers; livelihood works (民生实事)."""
+"""Key projects (重点项目) with monthly reports and blockers; livelihood works (民生实事)."""
 
 from __future__ import annotations
 

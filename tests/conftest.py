@@ -222,3 +222,21 @@ def page(browser, live_server, settings):
     yield pg
     context.close()
     assert outside == [], f"requests left the machine: {outside}"
+
+
+@pytest.fixture
+def login(page, live_server):
+    """Log ``user`` into the browser page by planting a Django session cookie."""
+    from django.conf import settings as dj_settings
+    from django.test import Client
+
+    def do(user: User) -> None:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[dj_settings.SESSION_COOKIE_NAME]
+        page.context.add_cookies(
+            [{"name": dj_settings.SESSION_COOKIE_NAME, "value": cookie.value,
+              "url": live_server.url}]
+        )
+
+    return do
