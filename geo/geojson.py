@@ -28,10 +28,12 @@ class GeoJSONGeometry(Func):
     def as_sql(self, compiler, connection, **extra_context):
         geom, geom_params = compiler.compile(self.source_expressions[0])
         prec, prec_params = compiler.compile(self.source_expressions[1])
-        return (
-            f"ST_AsGeoJSON(ST_ForcePolygonCCW({geom}), {prec}, 0)",
-            (*geom_params, *prec_params),
+        # ST_ForcePolygonCCW only on polygons: PostGIS 3.3 reverses line strings too.
+        sql = (
+            f"ST_AsGeoJSON(CASE WHEN ST_Dimension({geom}) = 2 THEN ST_ForcePolygonCCW({geom}) "
+            f"ELSE {geom} END, {prec}, 0)"
         )
+        return sql, (*geom_params, *geom_params, *geom_params, *prec_params)
 
 
 class LocalISO(Func):

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "rest_framework_gis",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "geo",
     "sites",
@@ -165,13 +166,20 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "geo.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["geo.api.throttling.AnonBurstThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon_burst": os.environ.get("ANON_THROTTLE_RATE", "600/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon_burst": os.environ.get("ANON_THROTTLE_RATE", "600/min"),
+        "anon_download": os.environ.get("ANON_DOWNLOAD_THROTTLE_RATE", "60/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "City map portal API",
     "DESCRIPTION": "Key projects, people's-livelihood works and night-market zones (GeoJSON).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ loads Swagger UI from drf-spectacular-sidecar's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Portal configuration -----------------------------------------------------------------
@@ -204,7 +212,10 @@ BOND_BANK_TARGET_WAN = 10_000_000  # 1,000 亿元 = 10,000,000 万元
 MARKET_MIN_M2_PER_STALL = float(os.environ.get("MARKET_MIN_M2_PER_STALL", "6"))
 MARKET_MAX_VERTICES = 5000
 MARKET_MAX_OVERLAP_M2 = 1.0
-API_MAX_PAGE_SIZE = 5000
+API_MAX_PAGE_SIZE = int(os.environ.get("API_MAX_PAGE_SIZE", "5000"))
+# Import uploads: refuse larger files, and zips that would unpack to more (zip bombs).
+IMPORT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+IMPORT_MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 
 # --- Production hardening (DEBUG off) ----------------------------------------------------
 if not DEBUG:
@@ -212,7 +223,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -122,7 +122,7 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=Q(percent_complete__gte=0) & Q(percent_complete__lte=100),
                 name="project_percent_0_100",
-                violation_error_message=_("Progress must be between 0 and 100 %."),
+                violation_error_message=_("Progress must be between 0 and 100 percent."),
             ),
             models.CheckConstraint(
                 condition=Q(planned_end__isnull=True)
@@ -187,7 +187,7 @@ class ProgressReport(models.Model):
             models.CheckConstraint(
                 condition=Q(percent_complete__gte=0) & Q(percent_complete__lte=100),
                 name="report_percent_0_100",
-                violation_error_message=_("Progress must be between 0 and 100 %."),
+                violation_error_message=_("Progress must be between 0 and 100 percent."),
             ),
         ]
 
@@ -306,7 +306,7 @@ class LivelihoodWork(models.Model):
             models.CheckConstraint(
                 condition=Q(percent_complete__gte=0) & Q(percent_complete__lte=100),
                 name="livelihood_percent_0_100",
-                violation_error_message=_("Progress must be between 0 and 100 %."),
+                violation_error_message=_("Progress must be between 0 and 100 percent."),
             ),
         ]
 

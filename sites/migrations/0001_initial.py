@@ -298,7 +298,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='livelihoodwork',
-            constraint=models.CheckConstraint(condition=models.Q(('percent_complete__gte', 0), ('percent_complete__lte', 100)), name='livelihood_percent_0_100', violation_error_message='Progress must be between 0 and 100 %.'),
+            constraint=models.CheckConstraint(condition=models.Q(('percent_complete__gte', 0), ('percent_complete__lte', 100)), name='livelihood_percent_0_100', violation_error_message='Progress must be between 0 and 100 percent.'),
         ),
         migrations.AddConstraint(
             model_name='milestone',
@@ -318,7 +318,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='project',
-            constraint=models.CheckConstraint(condition=models.Q(('percent_complete__gte', 0), ('percent_complete__lte', 100)), name='project_percent_0_100', violation_error_message='Progress must be between 0 and 100 %.'),
+            constraint=models.CheckConstraint(condition=models.Q(('percent_complete__gte', 0), ('percent_complete__lte', 100)), name='project_percent_0_100', violation_error_message='Progress must be between 0 and 100 percent.'),
         ),
         migrations.AddConstraint(
             model_name='project',
@@ -342,7 +342,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='progressreport',
-            constraint=models.CheckConstraint(condition=models.Q(('percent_complete__gte', 0), ('percent_complete__lte', 100)), name='report_percent_0_100', violation_error_message='Progress must be between 0 and 100 %.'),
+            constraint=models.CheckConstraint(condition=models.Q(('percent_complete__gte', 0), ('percent_complete__lte', 100)), name='report_percent_0_100', violation_error_message='Progress must be between 0 and 100 percent.'),
         ),
         migrations.AddConstraint(
             model_name='blocker',
