@@ -31,7 +31,10 @@ for entry in "${PACKAGES[@]}"; do
     echo "vendor: npm is needed to fetch $spec (apt-get install -y npm)" >&2; exit 1; }
   work="$tmp/$folder"
   mkdir -p "$work"
-  tarball=$(cd "$work" && npm pack "$spec" --silent | tail -1)
+  # npm checks the tarball against the registry's integrity hash; we record that hash.
+  (cd "$work" && npm pack "$spec" --json --silent >pack.json)
+  read -r tarball integrity < <(node -e \
+    'const [p] = require(process.argv[1]); console.log(p.filename, p.integrity)' "$work/pack.json")
   tar -xzf "$work/$tarball" -C "$work"
   rm -rf "$dest"
   mkdir -p "$dest"
@@ -49,6 +52,6 @@ for entry in "${PACKAGES[@]}"; do
   # and Django's manifest storage (collectstatic) do not look for files that are not there.
   find "$dest" \( -name '*.js' -o -name '*.css' \) -exec \
     sed -i -E '/^\/[/*][#@] sourceMappingURL=[^ ]*( \*\/)?$/d' {} +
-  echo "$spec" >"$dest/.complete"
+  echo "$spec $integrity" >"$dest/.complete"
   echo "vendor: $spec -> $dest"
 done

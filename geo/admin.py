@@ -1,0 +1,52 @@
+"""Admin for the reference data, and the map-enabled admin bases every app uses."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.gis.admin import GISModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from geo.models import CityBoundary, Department, District, Leader, StaffProfile
+from geo.widgets import LeafletGeometryWidget
+
+
+class MapAdmin(GISModelAdmin):
+    """A ModelAdmin whose geometry fields use the local Leaflet widget (no CDN)."""
+
+    gis_widget = LeafletGeometryWidget
+
+
+class MapHistoryAdmin(SimpleHistoryAdmin, MapAdmin):
+    """MapAdmin with django-simple-history's history and revert views."""
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_en"]
+    search_fields = ["code", "name", "name_en"]
+
+
+@admin.register(Leader)
+class LeaderAdmin(admin.ModelAdmin):
+    list_display = ["name", "title"]
+    search_fields = ["name", "title"]
+
+
+@admin.register(District)
+class DistrictAdmin(MapAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(CityBoundary)
+class CityBoundaryAdmin(MapAdmin):
+    list_display = ["name"]
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "department"]
+    list_filter = ["department"]
+    list_select_related = ["user", "department"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "department__name"]
+    autocomplete_fields = ["user", "department"]

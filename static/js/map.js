@@ -1,0 +1,354 @@
+// The citywide map at "/": key projects, livelihood works and market zones from the GeoJSON API.
+// Leaflet and Leaflet.markercluster are classic scripts loaded before this module (global L).
+// Other page features (filters, status lights, a month slider) build on the exported functions
+// and on window.portalMap, which is set once the first load has finished.
+
+import { addBasemap, bboxToBounds, readJSON, readMapConfig } from "./basemap.js";
+
+const L = window.L;
+
+export const LAYER_NAMES = ["projects", "livelihood", "markets"];
+
+export const API_URLS = {
+  projects: "/api/v1/projects/",
+  livelihood: "/api/v1/livelihood/",
+  markets: "/api/v1/markets/",
+};
+
+// Each feature's HTML page (a popup links to it).
+export const DETAIL_URLS = {
+  projects: (id) => `/projects/${encodeURIComponent(id)}/`,
+  livelihood: (id) => `/livelihood/${encodeURIComponent(id)}/`,
+  markets: (id) => `/markets/${encodeURIComponent(id)}/`,
+};
+
+// Colours by the property each layer is classified by; codes are the model choices' values.
+export const PALETTES = {
+  projects: {
+    property: "stage",
+    colors: {
+      preparation: "#6b7785",
+      construction: "#e8710a",
+      completed: "#1a62c9",
+      operating: "#188038",
+      suspended: "#b3261e",
+    },
+  },
+  livelihood: {
+    property: "category",
+    colors: {
+      medical: "#d93025",
+      education: "#1967d2",
+      old_community: "#8e24aa",
+      road: "#3c4043",
+      pipe_network: "#00796b",
+      gas_pipeline: "#e37400",
+      other: "#80868b",
+    },
+  },
+  markets: {
+    property: "kind",
+    colors: {
+      trunk: "#f29900",
+      flea: "#0097a7",
+      food_street: "#c2185b",
+      night_market: "#5e35b1",
+    },
+  },
+};
+const FALLBACK_COLOR = "#555f6b";
+
+// Which properties a popup lists, and the label catalogue (map-strings) that translates codes.
+const POPUP_FIELDS = {
+  projects: [
+    ["code", null],
+    ["stage_label", null, "stage"],
+    ["lead_department", null],
+  ],
+  livelihood: [
+    ["programme", "programme"],
+    ["category", "category"],
+    ["status", "workStatus"],
+    ["lead_department", null],
+  ],
+  markets: [
+    ["kind_label", null, "kind"],
+    ["status", "zoneStatus"],
+    ["opening_hours", null],
+  ],
+};
+
+let strings = { layers: {}, labels: {}, fields: {}, messages: {} };
+
+// One map pane per layer, stacked so that areas never cover the points and lines drawn on them
+// (Leaflet's overlayPane is 400, markers are 600).
+const PANE_Z = { markets: 410, livelihood: 420, projects: 430 };
+
+/** The map pane a layer draws into. */
+export function paneName(layerName) {
+  return `${layerName}Pane`;
+}
+
+/** The colour of a feature of a layer, by that layer's classifying property. */
+export function featureColor(layerName, properties) {
+  const palette = PALETTES[layerName];
+  return palette.colors[properties?.[palette.property]] || FALLBACK_COLOR;
+}
+
+/** Leaflet path options for a feature: class names let tests and CSS find what was drawn. */
+export function featureStyle(layerName, feature) {
+  const props = feature.properties || {};
+  const color = featureColor(layerName, props);
+  const classValue = props[PALETTES[layerName].property] || "unknown";
+  const style = {
+    color,
+    weight: 2,
+    opacity: 0.9,
+    fillColor: color,
+    fillOpacity: 0.35,
+    className: `portal-feature portal-${layerName} portal-${layerName}-${classValue}`,
+    pane: paneName(layerName),
+  };
+  if (layerName === "livelihood" && /LineString/.test(feature.geometry?.type || "")) {
+    style.weight = 4; // roads and pipes are lines; thin lines vanish at city zoom
+  }
+  if (layerName === "markets" && props.status === "suspended") {
+    style.dashArray = "6 4";
+    style.fillOpacity = 0.15;
+  }
+  return style;
+}
+
+/** A circle marker for a point feature, styled like the layer's paths. */
+export function pointMarker(layerName, feature, latlng) {
+  const style = { ...featureStyle(layerName, feature), radius: 7, fillOpacity: 0.8 };
+  if (layerName === "livelihood") {
+    // Solid with a white ring, so a livelihood point never reads as a project of like colour.
+    Object.assign(style, { color: "#ffffff", weight: 2, opacity: 1, fillOpacity: 1, radius: 6 });
+  }
+  return L.circleMarker(latlng, style);
+}
+
+/** The icon of a cluster of project points: neutral, so it never reads as a stage colour. */
+export function clusterIcon(cluster) {
+  const count = cluster.getChildCount();
+  const size = count < 10 ? 30 : count < 100 ? 36 : 42;
+  return L.divIcon({
+    html: `<span>${count}</span>`,
+    className: "project-cluster",
+    iconSize: L.point(size, size),
+  });
+}
+
+function displayValue(value) {
+  if (value === null || value === undefined || value === "") return null;
+  if (typeof value === "object") return value.name ?? value.label ?? null;
+  return String(value);
+}
+
+/** The popup DOM of a feature (built with textContent, so names cannot inject markup). */
+export function popupContent(layerName, feature) {
+  const props = feature.properties || {};
+  const root = document.createElement("div");
+  root.className = "map-popup";
+  const title = document.createElement("h3");
+  title.textContent = props.name || props.code || `#${feature.id}`;
+  root.append(title);
+  const list = document.createElement("dl");
+  for (const [key, catalogue, labelKey] of POPUP_FIELDS[layerName]) {
+    let value = displayValue(props[key]);
+    if (value && catalogue) value = strings.labels[catalogue]?.[value] ?? value;
+    if (!value) continue;
+    const dt = document.createElement("dt");
+    dt.textContent = strings.fields[labelKey || key] || labelKey || key;
+    const dd = document.createElement("dd");
+    dd.textContent = value;
+    list.append(dt, dd);
+  }
+  root.append(list);
+  if (feature.id !== undefined && feature.id !== null) {
+    const link = document.createElement("a");
+    link.href = DETAIL_URLS[layerName](feature.id);
+    link.textContent = strings.messages.details || "Details";
+    root.append(link);
+  }
+  return root;
+}
+
+/** Fetch every page of a GeoJSON FeatureCollection (follows DRF pagination's `next`). */
+export async function fetchFeatures(url, params = {}) {
+  const query = new URLSearchParams(params).toString();
+  let next = query ? `${url}?${query}` : url;
+  const features = [];
+  while (next) {
+    const response = await fetch(next, {
+      headers: { Accept: "application/geo+json, application/json" },
+      credentials: "same-origin",
+    });
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    const body = await response.json();
+    features.push(...(body.features || []));
+    next = body.next || null;
+  }
+  return features;
+}
+
+/** A GeoJSON layer of the given features, styled and with popups. */
+export function geoJsonLayer(layerName, features) {
+  return L.geoJSON(
+    { type: "FeatureCollection", features },
+    {
+      style: (feature) => featureStyle(layerName, feature),
+      pointToLayer: (feature, latlng) => pointMarker(layerName, feature, latlng),
+      onEachFeature: (feature, layer) => {
+        layer.bindPopup(() => popupContent(layerName, feature));
+      },
+    },
+  );
+}
+
+/** Fill an overlay with features; project points are clustered when they crowd. */
+export function fillLayer(layerName, overlay, features) {
+  overlay.clearLayers();
+  if (layerName === "projects" && L.markerClusterGroup) {
+    const isPoint = (f) => f.geometry?.type === "Point";
+    const cluster = L.markerClusterGroup({
+      maxClusterRadius: 40,
+      disableClusteringAtZoom: 16,
+      showCoverageOnHover: false,
+      chunkedLoading: true,
+      iconCreateFunction: clusterIcon,
+    });
+    cluster.addLayer(geoJsonLayer(layerName, features.filter(isPoint)));
+    overlay.addLayer(cluster);
+    overlay.addLayer(geoJsonLayer(layerName, features.filter((f) => !isPoint(f))));
+  } else {
+    overlay.addLayer(geoJsonLayer(layerName, features));
+  }
+  return overlay;
+}
+
+/** Load one layer from the API into its overlay; resolves to the number of features. */
+export async function loadLayer(layerName, overlay, params = {}) {
+  const features = await fetchFeatures(API_URLS[layerName], params);
+  fillLayer(layerName, overlay, features);
+  return features.length;
+}
+
+function swatch(color, shape) {
+  const span = document.createElement("span");
+  span.className = `legend-swatch is-${shape}`;
+  span.style.background = color;
+  return span;
+}
+
+/** A collapsible legend of every layer's colours. */
+export function legendControl() {
+  const control = L.control({ position: "bottomright" });
+  control.onAdd = () => {
+    const root = L.DomUtil.create("details", "map-legend");
+    root.open = window.matchMedia("(min-width: 48rem)").matches;
+    const summary = document.createElement("summary");
+    summary.textContent = strings.messages.legend || "Legend";
+    root.append(summary);
+    const catalogues = { projects: "stage", livelihood: "category", markets: "kind" };
+    const shapes = { projects: "point", livelihood: "line", markets: "area" };
+    for (const layerName of LAYER_NAMES) {
+      const heading = document.createElement("h3");
+      heading.textContent = strings.layers[layerName] || layerName;
+      const list = document.createElement("ul");
+      for (const [code, color] of Object.entries(PALETTES[layerName].colors)) {
+        const item = document.createElement("li");
+        item.dataset.legend = `${layerName}-${code}`;
+        const label = document.createElement("span");
+        label.textContent = strings.labels[catalogues[layerName]]?.[code] || code;
+        item.append(swatch(color, shapes[layerName]), label);
+        list.append(item);
+      }
+      root.append(heading, list);
+    }
+    L.DomEvent.disableClickPropagation(root);
+    L.DomEvent.disableScrollPropagation(root);
+    return root;
+  };
+  return control;
+}
+
+function setStatus(status, counts, failed) {
+  status.dataset.loaded = "true";
+  for (const [name, count] of Object.entries(counts)) status.dataset[name] = String(count);
+  if (failed.length) {
+    status.dataset.error = failed.join(" ");
+    const names = failed.map((name) => strings.layers[name] || name).join(", ");
+    status.textContent = `${strings.messages.failed || "Could not load:"} ${names}`;
+  } else {
+    delete status.dataset.error;
+    status.textContent = strings.messages.loaded || "";
+  }
+}
+
+/**
+ * Load (or reload, e.g. with filters) every layer; updates the counts and #map-status.
+ * `params` maps a layer name to its query parameters: {projects: {stage: "construction"}}.
+ */
+export async function reloadAll(portal, params = {}) {
+  const generation = ++portal.generation;
+  const status = document.getElementById("map-status");
+  status.dataset.loaded = "false";
+  const results = await Promise.allSettled(
+    LAYER_NAMES.map((name) => fetchFeatures(API_URLS[name], params[name] || {})),
+  );
+  // A newer reload started while this one was in flight: its answers win, drop these.
+  if (generation !== portal.generation) return portal.counts;
+  const failed = [];
+  results.forEach((result, i) => {
+    const name = LAYER_NAMES[i];
+    if (result.status === "fulfilled") {
+      fillLayer(name, portal.layers[name], result.value);
+      portal.counts[name] = result.value.length;
+    } else {
+      portal.layers[name].clearLayers();
+      portal.counts[name] = 0;
+      failed.push(name);
+      console.error(result.reason);
+    }
+  });
+  setStatus(status, portal.counts, failed);
+  return portal.counts;
+}
+
+/** Build the map, its basemap, overlays and controls, then load the layers. */
+export async function initMap(elementId = "map") {
+  const config = readMapConfig();
+  strings = readJSON("map-strings", strings);
+  // An explicit maxZoom: with no basemap there is no tile layer to take it from, and the
+  // cluster group needs one.
+  const map = L.map(elementId, { maxZoom: 19, minZoom: 3 });
+  const bounds = bboxToBounds(config.bbox);
+  if (bounds) map.fitBounds(bounds);
+  else map.setView(config.center, 13);
+  addBasemap(map, config);
+  L.control.scale({ imperial: false }).addTo(map);
+
+  const layers = {};
+  const overlays = {};
+  for (const name of LAYER_NAMES) {
+    map.createPane(paneName(name)).style.zIndex = String(PANE_Z[name]);
+    layers[name] = L.featureGroup().addTo(map);
+    overlays[strings.layers[name] || name] = layers[name];
+  }
+  const collapsed = !window.matchMedia("(min-width: 48rem)").matches;
+  L.control.layers(null, overlays, { collapsed }).addTo(map);
+  legendControl().addTo(map);
+
+  const portal = { map, config, layers, counts: {}, generation: 0, reload: null };
+  portal.reload = (params) => reloadAll(portal, params);
+  await reloadAll(portal);
+  window.portalMap = portal;
+  document.dispatchEvent(new CustomEvent("portal:map-ready", { detail: portal }));
+  return portal;
+}
+
+if (document.getElementById("map")) {
+  initMap();
+}
