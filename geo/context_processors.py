@@ -1,6 +1,15 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.gis.db.models import Extent
+
+from geo.models import CityBoundary
+
+
+def city_bbox() -> tuple[float, float, float, float]:
+    """The stored city boundary's extent (minx, miny, maxx, maxy); settings.CITY_BBOX without."""
+    extent = CityBoundary.objects.aggregate(extent=Extent("geom"))["extent"]
+    return tuple(extent) if extent else tuple(settings.CITY_BBOX)
 
 
 def portal(request) -> dict:
@@ -12,6 +21,6 @@ def portal(request) -> dict:
             "basemapAttribution": settings.BASEMAP_ATTRIBUTION,
             "tiandituKey": settings.TIANDITU_KEY,
             "center": list(settings.MAP_CENTER),
-            "bbox": list(settings.CITY_BBOX),
+            "bbox": list(city_bbox()),
         }
     }
