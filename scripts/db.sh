@@ -19,7 +19,8 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
 mkdir -p var
 if [ "$(id -u)" = 0 ]; then
-  as_pg() { runuser -u postgres -- "$@"; }
+  # From /, so postgres never tries to enter a checkout it cannot reach.
+  as_pg() { (cd / && runuser -u postgres -- "$@"); }
   dbuser=postgres
   dir="$root/var/pg"
   mkdir -p "$dir" && chown postgres:postgres "$dir"
@@ -71,7 +72,7 @@ if ! as_pg "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     tail -20 "$log" >&2; echo "db: the cluster did not start (log: $log)" >&2; exit 1; }
 fi
 psqlbin=$(command -v psql || echo "$pgbin/psql")
-q() { as_pg "$psqlbin" -h "$sock" -U "$dbuser" -X -q -v ON_ERROR_STOP=1 "$@"; }
+q() { PGOPTIONS="-c client_min_messages=warning" as_pg "$psqlbin" -h "$sock" -U "$dbuser" -X -q -v ON_ERROR_STOP=1 "$@"; }
 # PostGIS in template1, so the test database that pytest creates has it from the start.
 q -d template1 -c "CREATE EXTENSION IF NOT EXISTS postgis" 2>/dev/null
 if [ -z "$(q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'portal'")" ]; then
