@@ -2,10 +2,106 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from geo.admin import MapHistoryAdmin
-from markets.models import CalendarException, Closure, MarketZone
+from markets import services
+from markets.models import CalendarException, Closure, MarketZone, ZoneStatus
+
+# Rule fields the admin form edits that go through zone_update_rules (role-checked there);
+# everything else goes through zone_update / zone_create with the boundary.
+ADMIN_RULE_FIELDS = ("opening_hours", *services.GOODS_FIELDS)
+
+
+def zone_admin_write(
+    *, zone_pk: int | None, data: dict, user, reason: str, expected_version: int | None,
+) -> services.ZoneWriteResult | None:
+    """Save an admin form's values through the zone services (same checks as the API).
+
+    Only values that differ from the stored row are written, so the form's unchanged fields
+    (and django-simple-history's "revert" form, whose initial values are an old version)
+    never trip the role checks of fields the user did not touch.
+    """
+    if zone_pk is None:
+        fields = {n: data[n] for n in services.EDITABLE_FIELDS if n in data}
+        rules = {n: data[n] for n in ADMIN_RULE_FIELDS if n in data}
+        return services.zone_create(boundary=data.get("boundary"), fields=fields, rules=rules,
+                                    user=user, reason=reason or _("Created in the admin"))
+    current = MarketZone.objects.get(pk=zone_pk)
+    fields = {n: data[n] for n in services.EDITABLE_FIELDS
+              if n in data and data[n] != getattr(current, n)}
+    boundary = data.get("boundary")
+    if boundary is not None and boundary.equals_exact(current.boundary, tolerance=0):
+        boundary = None
+    rules = {n: data[n] for n in ADMIN_RULE_FIELDS
+             if n in data and data[n] != getattr(current, n)}
+    result = None
+    if fields or boundary is not None:
+        result = services.zone_update(zone=current, expected_version=expected_version,
+                                      user=user, reason=reason, boundary=boundary, fields=fields)
+        expected_version = None  # the rules write below follows in the same transaction
+    if rules:
+        result = services.zone_update_rules(zone=current, data=rules,
+                                            expected_version=expected_version, user=user,
+                                            reason=reason)
+    return result
+
+
+class MarketZoneAdminForm(forms.ModelForm):
+    """The zone form, validated by a rolled-back run of the real write (errors on the fields)."""
+
+    change_reason = forms.CharField(
+        label=gettext_lazy("Reason for this change"), max_length=services.REASON_MAX_LENGTH,
+        required=False, help_text=gettext_lazy("Kept in the zone's history with your name."),
+    )
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    request = None  # set by MarketZoneAdmin.get_form
+    reverting = False
+
+    class Meta:
+        model = MarketZone
+        fields = [
+            "name", "kind", "status", "status_reason", "boundary", "address", "district",
+            "department", "contact", "capacity", "opening_hours", "permitted_goods",
+            "prohibited_goods", "duties", "vehicle_rules", "notes",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.reverting:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def write(self) -> services.ZoneWriteResult | None:
+        data = self.cleaned_data
+        return zone_admin_write(
+            zone_pk=self.instance.pk, data=data, user=self.request.user,
+            reason=data.get("change_reason", ""),
+            expected_version=None if self.reverting else data.get("expected_version"),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            with transaction.atomic():
+                self.write()
+                transaction.set_rollback(True)  # a dry run: save_model writes for real
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                self.add_error(None, exc)
+            else:
+                for name, errors in exc.error_dict.items():
+                    name = {"reason": "change_reason"}.get(name, name)
+                    self.add_error(name if name in self.fields else None, errors)
+        except PermissionDenied as exc:
+            self.add_error(None, str(exc))
+        return cleaned
 
 
 class ClosureInline(admin.TabularInline):
@@ -35,14 +131,37 @@ class MarketZoneAdmin(MapHistoryAdmin):
     readonly_fields = ["version", "updated_at", "updated_by"]
     inlines = [ClosureInline]
 
-    def save_model(self, request, obj, form, change):
-        """Save a zone edited in the admin.
+    form = MarketZoneAdminForm
 
-        The hook where boundary saves are to go through the markets validation service
-        (overlap, size, version, history reason) once it exists.
-        """
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        match = getattr(request, "resolver_match", None)
+        reverting = bool(match and (match.url_name or "").endswith("_simple_history"))
+        return type(form.__name__, (form,), {"request": request, "reverting": reverting})
+
+    def save_model(self, request, obj, form, change):
+        """Save through markets.services (validated, versioned, audited), as the API does."""
+        result = form.write()
+        if result is not None:
+            obj.pk = result.zone.pk
+            obj._state.adding = False
+            obj.refresh_from_db()
+            for warning in result.warnings:
+                messages.warning(request, warning)
+
+    def delete_model(self, request, obj):
+        """Deleting retires the zone (soft delete); it can be restored from its history."""
+        if obj.status == ZoneStatus.RETIRED:
+            messages.info(request, _("%(name)s was already retired.") % {"name": obj.name})
+            return
+        services.zone_retire(zone=obj, expected_version=None, user=request.user,
+                             reason=_("Retired in the admin"))
+        messages.info(request, _("%(name)s was retired, not deleted; it can be restored.")
+                      % {"name": obj.name})
+
+    def delete_queryset(self, request, queryset):
+        for zone in queryset:
+            self.delete_model(request, zone)
 
 
 @admin.register(Closure)

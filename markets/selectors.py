@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from django.contrib.gis.db.models.functions import Area, Transform
+from django.conf import settings
+from django.contrib.gis.db.models.functions import Area, Intersection, Transform
+from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.db.models import FloatField, QuerySet
 from django.db.models.functions import Cast, Round
@@ -13,7 +15,13 @@ from django.db.models.functions import Cast, Round
 from geo import geojson
 from geo.filters import bbox_polygon, parse_bbox, parse_choices
 from geo.geojson import LocalISO, choice_label
-from markets.models import PUBLIC_STATUSES, MarketZone, ZoneKind, ZoneStatus
+from markets.models import (
+    OCCUPYING_STATUSES,
+    PUBLIC_STATUSES,
+    MarketZone,
+    ZoneKind,
+    ZoneStatus,
+)
 
 
 @dataclass
@@ -103,3 +111,22 @@ def zone_feature(pk: int, *, staff: bool) -> dict | None:
         properties=zone_properties(staff=staff),
     )
     return rows[0] if rows else None
+
+
+def zones_overlapping(
+    geom: GEOSGeometry, *, exclude_pk: int | None = None
+) -> list[tuple[MarketZone, float]]:
+    """Active or proposed zones whose overlap with ``geom`` exceeds MARKET_MAX_OVERLAP_M2.
+
+    Returns (zone, overlap in m²) pairs, largest first; the overlap is measured in the metric CRS
+    (EPSG:4542). The query geometry is compared to the column as is, so the GiST index is used.
+    """
+    qs = MarketZone.objects.filter(status__in=OCCUPYING_STATUSES, boundary__intersects=geom)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    qs = qs.annotate(
+        overlap_m2=Cast(
+            Area(Transform(Intersection("boundary", geom), settings.METRIC_SRID)), FloatField()
+        )
+    ).filter(overlap_m2__gt=settings.MARKET_MAX_OVERLAP_M2)
+    return [(zone, zone.overlap_m2) for zone in qs.order_by("-overlap_m2", "pk")]

@@ -1,0 +1,390 @@
+"""Writes to the market-zone layer: create, replace/patch, retire, restore, history.
+
+Bodies are GeoJSON Features: ``geometry`` is the boundary (Polygon or MultiPolygon),
+``properties`` carries the rule fields (name, kind, status, address, contact, capacity,
+district, department, status_reason, notes, vehicle_rules; read-only ones from a GET are
+ignored, so a fetched feature can be sent back), ``reason`` (top level or in properties) says
+why. PUT, PATCH and DELETE need ``If-Match: "<version>"`` (the ETag of the GET): 428 without it,
+412 when someone saved in between. Only urban-management staff and admins write.
+
+API clients authenticate with a token: ``manage.py drf_create_token <username>``, then send
+``Authorization: Token <key>``. Browser sessions must send the CSRF token (``X-CSRFToken``).
+"""
+
+from __future__ import annotations
+
+from django.contrib.gis.db.models.functions import Area, Transform
+from django.core.exceptions import ValidationError
+from django.db.models import CharField, F, FloatField, Func, Q
+from django.db.models.functions import Cast, Round
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from geo import geojson
+from geo.api.responses import geojson_response
+from geo.geojson import LocalISO
+from geo.models import Department, District
+from geo.roles import URBAN_MANAGEMENT, has_role, is_staff_reader
+from geo.validation import MAX_JSON_BYTES, load_json, polygon_from_geojson
+from markets import selectors, services
+from markets.api.views import ZoneDetailView, ZoneListView
+from markets.models import MarketZone, ZoneStatus
+
+IF_MATCH_REQUIRED = "Send If-Match with the version you edited (the ETag of GET {url})."
+IF_MATCH_FORMAT = 'If-Match must be the zone\'s ETag, a version number such as "3".'
+
+
+class SafeJSONParser(BaseParser):
+    """JSON with a size cap, a nesting cap and no NaN/Infinity (geo.validation.load_json)."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read(MAX_JSON_BYTES + 1) if stream is not None else b""
+        try:
+            return load_json(raw)
+        except ValidationError as exc:
+            raise ParseError(exc.messages[0]) from None
+
+
+class SafeGeoJSONParser(SafeJSONParser):
+    media_type = "application/geo+json"
+
+
+class CanEditZones(BasePermission):
+    """Everyone reads (visibility is the selectors' job); urban management writes."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or has_role(request.user, URBAN_MANAGEMENT)
+
+
+class IsStaffReader(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return is_staff_reader(request.user)
+
+
+def _reference(model, value: object, field: str):
+    """A Department/District given by id, code or name (None clears an optional one)."""
+    if value in (None, ""):
+        return None
+    lookup = Q(code=str(value)) | Q(name=str(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        lookup |= Q(pk=value)
+    found = model.objects.filter(lookup).first()
+    if found is None:
+        raise ValidationError({field: ValidationError(
+            _("Unknown %(field)s “%(value)s”.") % {"field": field, "value": value},
+            code="unknown")})
+    return found
+
+
+def _parse_body(data: object, *, need_geometry: bool) -> tuple[object, dict, str]:
+    """(boundary or None, editable fields, reason) from a Feature body; ValidationError if bad."""
+    if not isinstance(data, dict):
+        raise ValidationError(_("Send a GeoJSON Feature (a JSON object)."), code="not_feature")
+    properties = data.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise ValidationError({"properties": ValidationError(
+            _("properties must be a JSON object."), code="invalid")})
+    boundary = None
+    if "geometry" in data and data["geometry"] is not None:
+        try:
+            boundary = polygon_from_geojson(data["geometry"])
+        except ValidationError as exc:
+            raise ValidationError({"boundary": exc.error_list}) from None
+    elif need_geometry:
+        raise ValidationError({"boundary": ValidationError(
+            _("The boundary (geometry) is required."), code="required")})
+    fields = {k: v for k, v in properties.items() if k in services.EDITABLE_FIELDS}
+    if "department" in fields:
+        fields["department"] = _reference(Department, fields["department"], "department")
+    if "district" in fields:
+        fields["district"] = _reference(District, fields["district"], "district")
+    reason = data.get("reason", properties.get("reason", ""))
+    if not isinstance(reason, str):
+        raise ValidationError({"reason": ValidationError(_("reason must be text."),
+                                                         code="invalid")})
+    return boundary, fields, reason
+
+
+def _if_match(request, *, required: bool) -> int | None:
+    """The version in If-Match; raises a 428 response's data when required and missing."""
+    raw = request.headers.get("If-Match", "").strip()
+    if not raw:
+        if required:
+            raise _Precondition(
+                status.HTTP_428_PRECONDITION_REQUIRED,
+                _(IF_MATCH_REQUIRED).format(url=request.path),
+                {"if_match": [_("This header is required.")]},
+            )
+        return None
+    value = raw.removeprefix("W/").strip().strip('"')
+    if not value.isdigit():
+        raise _Precondition(status.HTTP_400_BAD_REQUEST, _(IF_MATCH_FORMAT),
+                            {"if_match": [_(IF_MATCH_FORMAT)]})
+    return int(value)
+
+
+class _Precondition(Exception):  # noqa: N818 - control flow inside this module only
+    def __init__(self, code: int, detail: str, errors: dict):
+        self.response = Response({"detail": detail, "errors": errors}, status=code)
+
+
+def zone_feature_any_status(pk: int) -> dict:
+    """The staff view of one zone, retired or not."""
+    rows = geojson.feature_dicts(
+        MarketZone.objects.filter(pk=pk), geom="boundary",
+        properties=selectors.zone_properties(staff=True),
+    )
+    return rows[0]
+
+
+def _written(result: services.ZoneWriteResult, code: int = status.HTTP_200_OK) -> Response:
+    feature = zone_feature_any_status(result.zone.pk)
+    feature["warnings"] = result.warnings
+    response = Response(feature, status=code)
+    response["ETag"] = f'"{result.zone.version}"'
+    return response
+
+
+def _conflict(exc: services.VersionConflict) -> Response:
+    updated_at = timezone.localtime(exc.updated_at).isoformat() if exc.updated_at else None
+    return Response(
+        {
+            "detail": exc.messages[0],
+            "errors": {"if_match": exc.messages},
+            "current_version": exc.current_version,
+            "updated_by": exc.updated_by,
+            "updated_at": updated_at,
+        },
+        status=status.HTTP_412_PRECONDITION_FAILED,
+    )
+
+
+# Errors that describe the zone's state rather than the request: HTTP 409.
+STATE_CODES = {"not_retired", "already_retired", "retired"}
+
+
+def _run(call) -> Response:
+    """Run a service call; map a stale version to 412 and state errors to 409."""
+    try:
+        return call()
+    except _Precondition as exc:
+        return exc.response
+    except services.VersionConflict as exc:
+        return _conflict(exc)
+    except ValidationError as exc:
+        codes = {e.code for e in exc.error_list} if not hasattr(exc, "error_dict") else set()
+        if codes & STATE_CODES:
+            return Response({"detail": exc.messages[0], "errors": {"status": exc.messages}},
+                            status=status.HTTP_409_CONFLICT)
+        raise
+
+
+def _write_schema(summary: str, *, if_match: bool | None, body: bool = True, code: int = 200):
+    """OpenAPI for a zone write: a GeoJSON Feature (or {"reason"}) in, the saved Feature out."""
+    responses = {code: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT,
+                 404: OpenApiTypes.OBJECT}
+    parameters = []
+    if if_match is not None:
+        parameters.append(OpenApiParameter(
+            "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=if_match,
+            description='The version you edited, as the ETag of GET (e.g. "3").',
+        ))
+        responses.update({409: OpenApiTypes.OBJECT, 412: OpenApiTypes.OBJECT})
+        if if_match:
+            responses[428] = OpenApiTypes.OBJECT
+    return extend_schema(summary=summary, tags=["markets"], parameters=parameters,
+                         request=OpenApiTypes.OBJECT if body else None, responses=responses)
+
+
+class WriteMixin:
+    parser_classes = [SafeJSONParser, SafeGeoJSONParser]
+    permission_classes = [CanEditZones]
+
+
+class ZoneCollectionView(WriteMixin, ZoneListView):
+    """GET: the layer (see ZoneListView). POST: create a zone from a GeoJSON Feature."""
+
+    @_write_schema("Create a market zone (GeoJSON Feature)", if_match=None, code=201)
+    def post(self, request):
+        def create():
+            boundary, fields, reason = _parse_body(request.data, need_geometry=True)
+            if "department" not in fields:
+                profile = getattr(request.user, "staff_profile", None)
+                if profile is None or profile.department is None:
+                    raise ValidationError({"department": ValidationError(
+                        _("Choose the managing department."), code="required")})
+                fields["department"] = profile.department
+            result = services.zone_create(
+                boundary=boundary, fields=fields, user=request.user, reason=reason
+            )
+            response = _written(result, status.HTTP_201_CREATED)
+            response["Location"] = f"{request.path}{result.zone.pk}/"
+            return response
+
+        return _run(create)
+
+
+class ZoneItemView(WriteMixin, ZoneDetailView):
+    """GET: one zone with its ETag. PUT/PATCH: edit (If-Match). DELETE: retire (If-Match)."""
+
+    def get(self, request, pk: int):
+        # Editors also see a retired zone (to restore it); everyone else gets ZoneDetailView's.
+        if has_role(request.user, URBAN_MANAGEMENT) and MarketZone.objects.filter(
+            pk=pk, status=ZoneStatus.RETIRED
+        ).exists():
+            feature = zone_feature_any_status(pk)
+            return geojson_response(request, geojson.dumps(feature),
+                                    etag=str(feature["properties"]["version"]))
+        return super().get(request, pk)
+
+    def _edit(self, request, pk: int, *, partial: bool) -> Response:
+        def edit():
+            zone = get_object_or_404(MarketZone, pk=pk)
+            expected = _if_match(request, required=True)
+            boundary, fields, reason = _parse_body(request.data, need_geometry=not partial)
+            return _written(services.zone_update(
+                zone=zone, expected_version=expected, user=request.user, reason=reason,
+                boundary=boundary, fields=fields,
+            ))
+
+        return _run(edit)
+
+    @_write_schema("Replace a zone's boundary and rules", if_match=True)
+    def put(self, request, pk: int):
+        return self._edit(request, pk, partial=False)
+
+    @_write_schema("Change a zone's boundary and/or rules", if_match=True)
+    def patch(self, request, pk: int):
+        return self._edit(request, pk, partial=True)
+
+    @_write_schema("Retire a zone (soft delete)", if_match=True)
+    def delete(self, request, pk: int):
+        def retire():
+            zone = get_object_or_404(MarketZone, pk=pk)
+            expected = _if_match(request, required=True)
+            reason = _reason_only(request)
+            return _written(services.zone_retire(
+                zone=zone, expected_version=expected, user=request.user, reason=reason
+            ))
+
+        return _run(retire)
+
+
+def _reason_only(request) -> str:
+    data = request.data if isinstance(request.data, dict) else {}
+    reason = data.get("reason") or request.query_params.get("reason", "")
+    return reason if isinstance(reason, str) else ""
+
+
+class ZoneRestoreView(WriteMixin, APIView):
+    """POST: bring a retired zone back (If-Match optional)."""
+
+    @_write_schema("Bring a retired zone back", if_match=False)
+    def post(self, request, pk: int):
+        def restore():
+            zone = get_object_or_404(MarketZone, pk=pk)
+            expected = _if_match(request, required=False)
+            return _written(services.zone_restore(
+                zone=zone, expected_version=expected, user=request.user,
+                reason=_reason_only(request),
+            ))
+
+        return _run(restore)
+
+
+class ZoneVersionRestoreView(WriteMixin, APIView):
+    """POST: copy a past version into a new version (If-Match optional)."""
+
+    @_write_schema("Restore a past version as a new version", if_match=False)
+    def post(self, request, pk: int, history_id: int):
+        def restore():
+            zone = get_object_or_404(MarketZone, pk=pk)
+            get_object_or_404(MarketZone.history.model, id=pk, history_id=history_id)
+            expected = _if_match(request, required=False)
+            return _written(services.zone_restore_version(
+                zone=zone, history_id=history_id, expected_version=expected, user=request.user,
+                reason=_reason_only(request),
+            ))
+
+        return _run(restore)
+
+
+# Fields whose change the history lists, in this order (boundary is compared by its bytes).
+HISTORY_FIELDS = (
+    "name", "kind", "status", "address", "contact", "capacity", "district", "department",
+    "status_reason", "notes", "vehicle_rules", "opening_hours", "permitted_goods",
+    "prohibited_goods", "duties",
+)
+
+
+def zone_history(pk: int) -> list[dict]:
+    """Every version of zone ``pk``, newest first, with per-field changes and its geometry."""
+    properties = {
+        "history_id": "history_id",
+        "version": "version",
+        "date": LocalISO("history_date"),
+        "user": "history_user__username",
+        "type": "history_type",
+        "reason": "history_change_reason",
+        "area_m2": Round(Cast(Area(Transform("boundary", 4542)), FloatField()), 1),
+        # md5 of the exact geometry bytes tells versions apart without comparing coordinates.
+        "_boundary": Func(F("boundary"), template="md5(ST_AsEWKB(%(expressions)s))",
+                          output_field=CharField()),
+        **{name: name for name in HISTORY_FIELDS if name not in ("district", "department")},
+        "district": "district__name",
+        "department": "department__name",
+    }
+    qs = MarketZone.history.filter(id=pk).order_by("history_date", "history_id")
+    rows = geojson.feature_dicts(qs, geom="boundary", properties=properties)
+    versions = []
+    previous: dict | None = None
+    for row in rows:
+        props = row["properties"]
+        changes = []
+        if previous is not None:
+            if props["_boundary"] != previous["_boundary"]:
+                changes.append({"field": "boundary", "old": previous["area_m2"],
+                                "new": props["area_m2"], "unit": "m²"})
+            for name in HISTORY_FIELDS:
+                if props[name] != previous[name]:
+                    changes.append({"field": name, "old": previous[name], "new": props[name]})
+        versions.append({
+            "history_id": props["history_id"],
+            "version": props["version"],
+            "date": props["date"],
+            "user": props["user"],
+            "type": {"+": "created", "~": "changed", "-": "deleted"}.get(props["type"]),
+            "reason": props["reason"],
+            "area_m2": props["area_m2"],
+            "changes": changes,
+            "values": {name: props[name] for name in HISTORY_FIELDS},
+            "geometry": row["geometry"],
+        })
+        previous = props
+    versions.reverse()
+    return versions
+
+
+class ZoneHistoryView(APIView):
+    """GET: who changed what and when, with the boundary of every version (staff only)."""
+
+    permission_classes = [IsStaffReader]
+
+    @extend_schema(summary="A zone's versions: who, when, why, changes, geometry",
+                   tags=["markets"], responses={200: OpenApiTypes.OBJECT,
+                                                403: OpenApiTypes.OBJECT})
+    def get(self, request, pk: int):
+        zone = get_object_or_404(MarketZone, pk=pk)
+        return Response({"id": zone.pk, "name": zone.name, "version": zone.version,
+                         "status": zone.status, "versions": zone_history(pk)})

@@ -1,0 +1,310 @@
+"""Bulk import of market-zone boundaries from GeoJSON, GeoPackage or a zipped Shapefile.
+
+Files arrive as bytes (an upload or a file the operator named on the command line); GDAL only
+ever sees an in-memory buffer or a temporary directory created here with fixed member names, so
+no user string reaches GDAL as a path (no /vsicurl/ and friends). Each row goes through the same
+services as the API (markets.services), inside one transaction with a savepoint per row: the dry
+run rolls everything back, "apply" commits only when no row was rejected.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.gis.geos import GEOSGeometry
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from geo.models import Department
+from geo.validation import check_polygon
+from markets import services
+from markets.models import MarketZone, ZoneKind, ZoneStatus
+
+ENCODINGS = ("auto", "utf-8", "gbk", "gb18030")
+SHAPEFILE_MEMBERS = {".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml"}
+MAX_ZIP_MEMBERS = 20
+MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024  # a zip bomb stops here, long before the disk fills
+MAX_ROWS = 2000
+# Column names accepted for each field (English codes or the Chinese headers staff use).
+COLUMNS = {
+    "name": ("name", "名称", "NAME", "Name"),
+    "kind": ("kind", "类型", "KIND"),
+    "status": ("status", "状态", "STATUS"),
+    "capacity": ("capacity", "摊位数", "CAPACITY"),
+    "contact": ("contact", "联系人", "CONTACT"),
+    "address": ("address", "地址", "ADDRESS"),
+    "department": ("department", "管理部门", "DEPT"),
+}
+# Chinese names staff write in attribute tables, whatever the interface language.
+ALIASES = {
+    "后备箱集市": "trunk", "跳蚤市场": "flea", "夜间美食街": "food_street", "美食街": "food_street",
+    "夜市": "night_market", "拟设": "proposed", "规划": "proposed", "启用": "active",
+    "运营": "active", "暂停": "suspended",
+}
+CPG_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "gbk": "gbk", "936": "gbk", "cp936": "gbk",
+                 "gb2312": "gbk", "gb18030": "gb18030"}
+
+
+@dataclass
+class ImportRow:
+    row: int
+    name: str
+    action: str  # created, changed, unchanged, rejected
+    zone_id: int | None = None
+    messages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    rows: list[ImportRow]
+    encoding: str | None
+    applied: bool
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def rejected(self) -> int:
+        return self.count("rejected")
+
+
+def _fail(message: str, code: str) -> ValidationError:
+    return ValidationError(message, code=code)
+
+
+def _format_of(data: bytes, filename: str) -> str:
+    name = filename.lower()
+    if name.startswith("/vsi") or "/vsi" in name:
+        raise _fail(_("Virtual file system paths are not accepted."), "vsi")
+    if data[:4] == b"PK\x03\x04" or name.endswith(".zip"):
+        return "zip"
+    if data[:16] == b"SQLite format 3\x00" or name.endswith(".gpkg"):
+        return "gpkg"
+    if name.endswith((".geojson", ".json")) or data.lstrip()[:1] == b"{":
+        return "geojson"
+    raise _fail(_("Upload a GeoJSON file, a GeoPackage or a zipped Shapefile."), "format")
+
+
+def _detect_dbf_encoding(dbf: bytes, cpg: str | None) -> str:
+    """UTF-8 when the records decode as UTF-8, else GB18030 (a superset of GBK/GB2312).
+
+    A .cpg naming another code page is trusted; one claiming UTF-8 is not when the bytes
+    are not UTF-8 (common with files exported from Chinese desktop GIS).
+    """
+    declared = CPG_ENCODINGS.get((cpg or "").strip().lower())
+    if cpg and declared is None:
+        return cpg.strip()
+    header_length = int.from_bytes(dbf[8:10], "little") if len(dbf) >= 10 else 0
+    records = dbf[header_length:]
+    try:
+        records.decode("utf-8")
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+def _read_zip(data: bytes, encoding: str):
+    import pyogrio
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise _fail(_("The zip file is damaged."), "bad_zip") from None
+    members = [info for info in archive.infolist() if not info.is_dir()]
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise _fail(_("The zip holds too many files (at most %(max)d).")
+                    % {"max": MAX_ZIP_MEMBERS}, "zip_members")
+    if sum(info.file_size for info in members) > MAX_UNCOMPRESSED_BYTES:
+        raise _fail(_("The zip unpacks to more than %(max)d MB.")
+                    % {"max": MAX_UNCOMPRESSED_BYTES // (1024 * 1024)}, "zip_size")
+    by_suffix: dict[str, zipfile.ZipInfo] = {}
+    for info in members:
+        suffix = Path(info.filename).suffix.lower()
+        if suffix not in SHAPEFILE_MEMBERS or suffix in by_suffix:
+            raise _fail(
+                _("Unexpected file in the zip: %(name)s. A zipped Shapefile holds one .shp "
+                  "with its .shx, .dbf, .prj and optionally .cpg.") % {"name": info.filename},
+                "zip_member",
+            )
+        by_suffix[suffix] = info
+    missing = {".shp", ".shx", ".dbf"} - set(by_suffix)
+    if missing:
+        raise _fail(_("The zip lacks the Shapefile's %(missing)s.")
+                    % {"missing": ", ".join(sorted(missing))}, "zip_incomplete")
+    with tempfile.TemporaryDirectory(prefix="zone-import-") as tmp:
+        # Fixed member names in a directory of our own: nothing from the archive names a path.
+        for suffix, info in by_suffix.items():
+            content = archive.read(info)
+            if len(content) > MAX_UNCOMPRESSED_BYTES:
+                raise _fail(_("The zip unpacks to more than %(max)d MB.")
+                            % {"max": MAX_UNCOMPRESSED_BYTES // (1024 * 1024)}, "zip_size")
+            (Path(tmp) / f"layer{suffix}").write_bytes(content)
+        cpg = None
+        if ".cpg" in by_suffix:
+            cpg = archive.read(by_suffix[".cpg"]).decode("ascii", "replace")
+        if encoding == "auto":
+            encoding = _detect_dbf_encoding((Path(tmp) / "layer.dbf").read_bytes(), cpg)
+        return pyogrio.read_dataframe(Path(tmp) / "layer.shp", encoding=encoding), encoding
+
+
+def read_frame(*, data: bytes, filename: str, encoding: str = "auto"):
+    """The file's features as a GeoDataFrame in WGS84, and the text encoding used."""
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    if encoding not in ENCODINGS:
+        raise _fail(_("Unknown encoding %(enc)s.") % {"enc": encoding}, "encoding")
+    kind = _format_of(data, filename)
+    try:
+        if kind == "zip":
+            frame, used = _read_zip(data, encoding)
+        elif kind == "gpkg":
+            # A temporary file of our own named *.gpkg (GDAL warns about extension-less ones).
+            with tempfile.TemporaryDirectory(prefix="zone-import-") as tmp:
+                (Path(tmp) / "layer.gpkg").write_bytes(data)
+                frame, used = pyogrio.read_dataframe(Path(tmp) / "layer.gpkg"), "utf-8"
+        else:
+            used = None if encoding == "auto" else encoding
+            frame = pyogrio.read_dataframe(io.BytesIO(data), encoding=used)
+            used = used or "utf-8"
+    except (DataSourceError, DataLayerError) as exc:
+        raise _fail(_("The file could not be read: %(error)s") % {"error": exc}, "unreadable") \
+            from None
+    if len(frame) > MAX_ROWS:
+        raise _fail(_("The file has more than %(max)d features.") % {"max": MAX_ROWS}, "rows")
+    if frame.crs is not None and frame.crs.to_epsg() not in (4326, 4490):
+        frame = frame.to_crs(4326)
+    return frame, used
+
+
+def _value(record: dict, name: str):
+    for column in COLUMNS[name]:
+        if column in record and record[column] is not None and str(record[column]) != "nan":
+            return record[column]
+    return None
+
+
+def _choice(value, choices) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    text = ALIASES.get(text, text)
+    for code, label in choices:
+        if text in (code, str(label)):
+            return code
+    return text  # full_clean reports it as an invalid choice
+
+
+def _fields(record: dict) -> dict:
+    fields: dict = {}
+    for name in ("name", "contact", "address"):
+        value = _value(record, name)
+        if value is not None:
+            fields[name] = str(value).strip()
+    kind = _choice(_value(record, "kind"), ZoneKind.choices)
+    if kind:
+        fields["kind"] = kind
+    status = _choice(_value(record, "status"), ZoneStatus.choices)
+    if status:
+        fields["status"] = status
+    capacity = _value(record, "capacity")
+    if capacity is not None:
+        try:
+            fields["capacity"] = int(float(capacity)) if float(capacity).is_integer() else capacity
+        except (TypeError, ValueError):
+            fields["capacity"] = capacity  # full_clean says what is wrong with it
+    department = _value(record, "department")
+    if department is not None:
+        found = Department.objects.filter(code=str(department)).first() or \
+            Department.objects.filter(name=str(department)).first()
+        if found is None:
+            raise ValidationError({"department": _("Unknown department “%(value)s”.")
+                                   % {"value": department}})
+        fields["department"] = found
+    return fields
+
+
+def _geometry(shape) -> GEOSGeometry:
+    if shape is None or shape.is_empty:
+        raise ValidationError({"boundary": _("The feature has no geometry.")})
+    import shapely
+
+    return GEOSGeometry(memoryview(shapely.to_wkb(shape, include_srid=False)), srid=4326)
+
+
+def _unchanged(zone: MarketZone, boundary: GEOSGeometry, fields: dict) -> bool:
+    if not zone.boundary.equals_exact(check_polygon(boundary), tolerance=0):
+        return False
+    return all(getattr(zone, name) == value for name, value in fields.items())
+
+
+def _import_row(index: int, record: dict, shape, *, user, reason: str,
+                department: Department | None) -> ImportRow:
+    name = str(_value(record, "name") or "").strip()
+    row = ImportRow(row=index, name=name, action="rejected")
+    try:
+        if not name:
+            raise ValidationError({"name": _("Every feature needs a name (column name or 名称).")})
+        fields = _fields(record)
+        boundary = _geometry(shape)
+        matches = list(MarketZone.objects.filter(name=name).order_by("pk")[:2])
+        if len(matches) > 1:
+            raise ValidationError({"name": _("More than one zone is called “%(name)s”; "
+                                             "rename one first.") % {"name": name}})
+        with transaction.atomic():  # a savepoint: a rejected row leaves nothing behind
+            if matches:
+                zone = matches[0]
+                if _unchanged(zone, boundary, fields):
+                    row.action, row.zone_id = "unchanged", zone.pk
+                    return row
+                result = services.zone_update(
+                    zone=zone, expected_version=None, user=user, reason=reason,
+                    boundary=boundary, fields={k: v for k, v in fields.items() if k != "name"},
+                )
+                row.action = "changed"
+            else:
+                fields.setdefault("department", department)
+                result = services.zone_create(boundary=boundary, fields=fields, user=user,
+                                              reason=reason)
+                row.action = "created"
+        row.zone_id, row.warnings = result.zone.pk, result.warnings
+    except ValidationError as exc:
+        row.action = "rejected"
+        if hasattr(exc, "error_dict"):
+            row.messages = [f"{field_name}: {message}"
+                            for field_name, errors in exc.message_dict.items()
+                            for message in errors]
+        else:
+            row.messages = list(exc.messages)
+    return row
+
+
+def import_zones(
+    *, data: bytes, filename: str, user: AbstractBaseUser | None, apply: bool,
+    encoding: str = "auto", reason: str = "", department: Department | None = None,
+) -> ImportReport:
+    """Dry-run (``apply=False``) or apply an import; apply commits only if no row is rejected."""
+    frame, used = read_frame(data=data, filename=filename, encoding=encoding)
+    reason = (reason or "").strip() or _("Bulk import from %(file)s") % {
+        "file": Path(filename).name[:60]}
+    if department is None and user is not None:
+        profile = getattr(user, "staff_profile", None)
+        department = profile.department if profile is not None else None
+    records = frame.drop(columns=frame.geometry.name).to_dict("records")
+    with transaction.atomic():
+        rows = [
+            _import_row(i + 1, record, shape, user=user, reason=reason[:100],
+                        department=department)
+            for i, (record, shape) in enumerate(zip(records, frame.geometry, strict=True))
+        ]
+        applied = apply and not any(row.action == "rejected" for row in rows)
+        if not applied:
+            transaction.set_rollback(True)
+    return ImportReport(rows=rows, encoding=used, applied=applied)

@@ -1,0 +1,172 @@
+"""Staff pages for market-zone boundaries: the map editor, version history, bulk import (thin).
+
+The editor and history pages talk to the zone API (markets.api.editing) from the browser; the
+import page calls markets.importers. Only urban-management staff and admins reach them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+
+from geo import geojson
+from geo.models import Department, District
+from geo.roles import URBAN_MANAGEMENT, has_role
+from markets.models import MarketZone, ZoneKind, ZoneStatus
+
+# The largest file the import page keeps between the dry run and "apply" (in the session).
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
+
+def urban_staff_required(view):
+    """Log in first; then only urban-management staff (and superusers) may pass."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not has_role(request.user, URBAN_MANAGEMENT):
+            raise PermissionDenied(_("Only urban-management staff may edit market zones."))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _districts_geojson() -> dict:
+    text = geojson.feature_collection(
+        District.objects.order_by("code"), geom="geom", properties={"name": "name"}
+    )
+    return json.loads(text)
+
+
+def _editor_strings() -> dict:
+    """The translated words editor.js and history.js show."""
+    return {
+        "area": _("Area"),
+        "perStall": _("Area per stall"),
+        "noShape": _("No boundary drawn yet: draw a polygon on the map."),
+        "tooDense": _("Fewer than %(min)s m² per stall: the capacity looks too dense."),
+        "saving": _("Saving…"),
+        "saved": _("Saved as version %(version)s."),
+        "created": _("Zone created."),
+        "failed": _("Not saved: %(detail)s"),
+        "network": _("Not saved: the server could not be reached. Try again."),
+        "conflict": _(
+            "%(user)s saved this zone at %(when)s (now version %(version)s) after you opened it."
+        ),
+        "someone": _("Someone"),
+        "reloaded": _(
+            "Reloaded version %(version)s. Your shape is shown dashed grey: redraw from it "
+            "and save again."
+        ),
+        "loading": _("Loading…"),
+        "loadFailed": _("Could not load the zone."),
+        "otherZones": _("Other zones"),
+        "sites": _("Project sites"),
+        "districts": _("Districts"),
+        "ghost": _("Your unsaved shape"),
+        "versionA": _("Version A"),
+        "versionB": _("Version B"),
+        "restored": _("Restored as version %(version)s."),
+        "restoreConfirm": _("Restore version %(version)s as a new version?"),
+        "reasonFirst": _("Write the reason for this change first."),
+        "noChanges": _("No field changes."),
+        "created_type": _("created"),
+        "changed_type": _("changed"),
+        "deleted_type": _("deleted"),
+        "boundary": _("boundary"),
+        "restoreThis": _("Restore this version"),
+        "version": _("Version %(version)s"),
+    }
+
+
+def _page_config(zone: MarketZone | None) -> dict:
+    return {
+        "zoneId": zone.pk if zone else None,
+        "apiList": "/api/v1/markets/",
+        "apiItem": f"/api/v1/markets/{zone.pk}/" if zone else None,
+        "editUrl": "/staff/markets/{id}/edit/",
+        "historyUrl": f"/staff/markets/{zone.pk}/history/" if zone else None,
+        "projectsUrl": "/api/v1/projects/",
+        "minM2PerStall": settings.MARKET_MIN_M2_PER_STALL,
+        "districts": _districts_geojson(),
+        "strings": _editor_strings(),
+    }
+
+
+@urban_staff_required
+def zone_editor(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """/staff/markets/<id>/edit/ and /staff/markets/new/: draw and reshape a zone on a map."""
+    zone = get_object_or_404(MarketZone, pk=pk) if pk is not None else None
+    context = {
+        "zone": zone,
+        "kinds": ZoneKind.choices,
+        "statuses": [c for c in ZoneStatus.choices if c[0] != ZoneStatus.RETIRED],
+        "departments": Department.objects.order_by("code"),
+        "districts": District.objects.order_by("code"),
+        "user_department": getattr(getattr(request.user, "staff_profile", None),
+                                   "department_id", None),
+        "editor_config": _page_config(zone),
+    }
+    return render(request, "markets/editor.html", context)
+
+
+@urban_staff_required
+def zone_history_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """/staff/markets/<id>/history/: two versions overlaid on the map, changes, restore."""
+    zone = get_object_or_404(MarketZone, pk=pk)
+    config = _page_config(zone)
+    config["apiHistory"] = f"/api/v1/markets/{zone.pk}/history/"
+    return render(request, "markets/history.html", {"zone": zone, "editor_config": config})
+
+
+@urban_staff_required
+def zone_import_page(request: HttpRequest) -> HttpResponse:
+    """/staff/markets/import/: upload, dry run, then apply in one transaction."""
+    from markets import importers
+
+    report = None
+    error = None
+    applied = False
+    encoding = request.POST.get("encoding", "auto")
+    if encoding not in importers.ENCODINGS:
+        encoding = "auto"
+    if request.method == "POST":
+        action = request.POST.get("action", "dry_run")
+        upload = request.FILES.get("file")
+        try:
+            if upload is not None:
+                if upload.size > IMPORT_MAX_BYTES:
+                    raise ValidationError(
+                        _("The file is larger than %(max)d MB.")
+                        % {"max": IMPORT_MAX_BYTES // (1024 * 1024)}, code="too_large")
+                data, name = upload.read(), upload.name
+                request.session["zone_import"] = {
+                    "name": name, "data": base64.b64encode(data).decode("ascii"),
+                }
+            elif action == "apply" and "zone_import" in request.session:
+                stored = request.session["zone_import"]
+                data, name = base64.b64decode(stored["data"]), stored["name"]
+            else:
+                raise ValidationError(_("Choose a file to import."), code="required")
+            report = importers.import_zones(
+                data=data, filename=name, encoding=encoding, user=request.user,
+                apply=action == "apply", reason=request.POST.get("reason", ""),
+            )
+            applied = report.applied
+            if applied:
+                request.session.pop("zone_import", None)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    return render(request, "markets/import.html", {
+        "report": report, "error": error, "applied": applied, "encoding": encoding,
+        "encodings": importers.ENCODINGS, "pending": request.session.get("zone_import", {}).get(
+            "name") if not applied else None,
+    }, status=400 if error else 200)
