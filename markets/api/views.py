@@ -2,30 +2,103 @@
 
 from __future__ import annotations
 
-from rest_framework.exceptions import NotFound
+from django.core.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geo.api.responses import geojson_response
 from geo.geojson import dumps
 from geo.roles import is_staff_reader
-from markets import selectors
+from markets import hours, schedule, selectors
+from markets.calendar import load_calendar
 
 
 class ZoneListView(APIView):
-    """Market zones as a GeoJSON FeatureCollection (filters: bbox, kind, status)."""
+    """Market zones as a GeoJSON FeatureCollection.
+
+    Filters: bbox, kind, status; at (ISO 8601, naive = Asia/Shanghai), open_now, open_tonight.
+    """
 
     def get(self, request):
         staff = is_staff_reader(request.user)
         filters = selectors.parse_zone_filters(request.query_params, staff=staff)
-        features = selectors.zone_features(filters, staff=staff)
+        hours_filters = hours.parse_hours_filters(request.query_params)
+        features = hours.with_hours(selectors.zone_features(filters, staff=staff), hours_filters)
         return geojson_response(request, dumps({"type": "FeatureCollection", "features": features}))
 
 
 class ZoneDetailView(APIView):
     def get(self, request, pk: int):
+        hours_filters = hours.parse_hours_filters({"at": request.query_params.get("at", "")})
         feature = selectors.zone_feature(pk, staff=is_staff_reader(request.user))
         if feature is None:
             raise NotFound()
+        hours.with_hours([feature], hours_filters)
         return geojson_response(
-            request, dumps(feature), etag=str(feature["properties"]["version"])
+            request, dumps(feature), etag=str(feature["properties"]["version"]),
+            allow_not_modified=False,
         )
+
+
+class ZoneScheduleView(APIView):
+    """Opening intervals day by day: ?from=YYYY-MM-DD (default today) &days=1..31 (default 7).
+
+    Each interval is a scheduled session (a session belongs to the day its evening starts) with
+    the closures that cut it and the parts that stay open.
+    """
+
+    def get(self, request, pk: int):
+        today = hours.parse_at(None).date()
+        start, days = hours.parse_from_days(request.query_params, today=today)
+        feature = selectors.zone_feature(pk, staff=is_staff_reader(request.user))
+        if feature is None:
+            raise NotFound()
+        props = feature["properties"]
+        since = schedule.midnight(start) - schedule.DAY
+        zone_hours = hours.hours_of(
+            props, closures=hours.closures_by_zone([pk], since=since).get(pk, []),
+            calendar=load_calendar(),
+        )
+        return Response({
+            "id": pk,
+            "name": props["name"],
+            "opening_hours": props["opening_hours"],
+            "status": props["status"],
+            "status_reason": props["status_reason"],
+            "from": start.isoformat(),
+            "days": schedule.schedule_days(zone_hours, start, days),
+        })
+
+
+class HoursPreviewView(APIView):
+    """The next days of an opening_hours string being typed (rule-editing staff).
+
+    200 with the days when it parses; 400 with the parser's message, line and column if not.
+    """
+
+    def get(self, request):
+        if not is_staff_reader(request.user):
+            raise PermissionDenied()
+        text = request.query_params.get("opening_hours", "")
+        if len(text) > schedule.MAX_RULE_LENGTH:
+            raise ValidationError({"opening_hours": ValidationError(
+                schedule.too_long_message(), code="max_length")})
+        today = hours.parse_at(None).date()
+        start, days = hours.parse_from_days(request.query_params, today=today)
+        rule, problem = schedule.check(text, cache=False)
+        if problem is not None:
+            message = schedule.syntax_error(problem).messages[0]
+            return Response(
+                {"detail": message, "errors": {"opening_hours": [message]},
+                 "problem": problem.as_dict()},
+                status=400,
+            )
+        # Parsed without the shared cache: typing produces many strings that are never saved.
+        zone_hours = schedule.ZoneHours(
+            opening_hours=text, calendar=load_calendar(), rule=rule)
+        return Response({
+            "opening_hours": text.strip(),
+            "from": start.isoformat(),
+            "days": schedule.schedule_days(zone_hours, start, days),
+        })

@@ -33,3 +33,13 @@ def test_zone_area_is_measured_in_metres(api_client, zone_factory):
     # 0.001° of longitude at 39.8°N ≈ 85.5 m and 0.001° of latitude ≈ 111.0 m: ≈ 9,490 m².
     assert feature["properties"]["area_m2"] == pytest.approx(9490, rel=0.01)
     assert feature["geometry"]["type"] == "MultiPolygon"
+
+
+@pytest.mark.django_db
+def test_detail_is_never_304_because_open_now_changes_with_time(api_client, zone_factory):
+    zone = zone_factory()
+    first = api_client.get(f"/api/v1/markets/{zone.pk}/")
+    assert first["ETag"] == f'"{zone.version}"'
+    again = api_client.get(f"/api/v1/markets/{zone.pk}/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200
+    assert "open_now" in again.json()["properties"]

@@ -1,0 +1,190 @@
+"""Reads for market hours: parameters, closures and the holiday table, evaluated per zone.
+
+The selectors build features in SQL; this module completes their properties with what only
+Python can compute (``open_now``, ``next_change``, ``status_text``, ``open_tonight``), with one
+query for the closures of all listed zones and one for the holiday table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from markets.calendar import HolidayCalendar, load_calendar
+from markets.models import Closure
+from markets.schedule import ClosureSpan, ZoneHours, local
+
+MAX_DAYS = 31
+DEFAULT_DAYS = 7
+
+AT_FORMAT = (
+    "at must be an ISO 8601 date and time such as 2026-06-05T20:00 (Asia/Shanghai) or "
+    "2026-06-05T12:00Z."
+)
+FROM_FORMAT = "from must be a date written YYYY-MM-DD, such as 2026-06-05."
+DAYS_RANGE = "days must be a whole number from 1 to %(max)d."
+BOOL_FORMAT = "%(name)s must be true or false."
+YEAR_RANGE = "%(name)s must be between the years %(first)d and %(last)d."
+# Instants the schedule evaluates: far enough either way, and clear of datetime's limits.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+# "+08:00" arrives as " 08:00" when a client forgets to encode the plus sign.
+_LOST_PLUS = re.compile(r" (\d{2}(?::?\d{2})?)$")
+
+
+def parse_at(value: str | None) -> dt.datetime:
+    """The instant to evaluate at: now when absent; a naive value is Asia/Shanghai time."""
+    if value is None or value == "":
+        return local(timezone.now())
+    text = _LOST_PLUS.sub(r"+\1", value.strip())
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError({"at": ValidationError(_(AT_FORMAT), code="at_format")}) from None
+    _check_year("at", moment.year)
+    return local(moment)
+
+
+def _check_year(name: str, year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValidationError(
+            {
+                name: ValidationError(
+                    _(YEAR_RANGE) % {"name": name, "first": FIRST_YEAR, "last": LAST_YEAR},
+                    code="year_range",
+                )
+            }
+        )
+
+
+def parse_bool(params: Mapping[str, str], name: str) -> bool | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    raise ValidationError(
+        {name: ValidationError(_(BOOL_FORMAT) % {"name": name}, code="bool_format")}
+    )
+
+
+def parse_from_days(params: Mapping[str, str], *, today: dt.date) -> tuple[dt.date, int]:
+    """``from`` (default: today) and ``days`` (default 7, at most 31) of a schedule request."""
+    errors: dict[str, list[ValidationError]] = {}
+    start = today
+    raw_from = params.get("from")
+    if raw_from:
+        try:
+            start = dt.date.fromisoformat(raw_from.strip())
+            _check_year("from", start.year)
+        except ValueError:
+            errors["from"] = [ValidationError(_(FROM_FORMAT), code="from_format")]
+        except ValidationError as exc:
+            errors["from"] = exc.error_dict["from"]
+    days = DEFAULT_DAYS
+    raw_days = params.get("days")
+    if raw_days not in (None, ""):
+        try:
+            days = int(raw_days)
+        except ValueError:
+            days = 0
+        if not 1 <= days <= MAX_DAYS:
+            errors["days"] = [ValidationError(_(DAYS_RANGE) % {"max": MAX_DAYS}, code="days_range")]
+    if errors:
+        raise ValidationError(errors)
+    return start, days
+
+
+@dataclass(frozen=True)
+class HoursFilters:
+    at: dt.datetime
+    open_now: bool | None = None
+    open_tonight: bool | None = None
+
+
+def parse_hours_filters(params: Mapping[str, str]) -> HoursFilters:
+    errors: dict[str, list] = {}
+    values: dict[str, object] = {}
+    for name, fn in (
+        ("at", lambda: parse_at(params.get("at"))),
+        ("open_now", lambda: parse_bool(params, "open_now")),
+        ("open_tonight", lambda: parse_bool(params, "open_tonight")),
+    ):
+        try:
+            values[name] = fn()
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    return HoursFilters(**values)
+
+
+def closures_by_zone(
+    zone_ids: Iterable[int], *, since: dt.datetime
+) -> dict[int, list[ClosureSpan]]:
+    """Closures of the zones that end after ``since`` (earlier ones cannot matter)."""
+    out: dict[int, list[ClosureSpan]] = {}
+    rows = Closure.objects.filter(zone_id__in=list(zone_ids), end__gt=since).values_list(
+        "zone_id", "start", "end", "reason"
+    )
+    for zone_id, start, end, reason in rows:
+        out.setdefault(zone_id, []).append(ClosureSpan(local(start), local(end), reason))
+    return out
+
+
+def hours_of(
+    props: Mapping[str, object], *, closures: list[ClosureSpan], calendar: HolidayCalendar
+) -> ZoneHours:
+    """A zone's ZoneHours from its feature properties (opening_hours, status, status_reason).
+
+    A stored rule that no longer parses (saved before validation existed) reads as "not
+    published" rather than failing the whole layer.
+    """
+    text = str(props.get("opening_hours") or "")
+    try:
+        return ZoneHours(
+            opening_hours=text,
+            status=str(props.get("status") or ""),
+            status_reason=str(props.get("status_reason") or ""),
+            closures=closures,
+            calendar=calendar,
+        )
+    except ValidationError:
+        return ZoneHours(
+            opening_hours="",
+            status=str(props.get("status") or ""),
+            status_reason=str(props.get("status_reason") or ""),
+            closures=closures,
+            calendar=calendar,
+        )
+
+
+def with_hours(
+    features: list[dict], f: HoursFilters, *, calendar: HolidayCalendar | None = None
+) -> list[dict]:
+    """Add the hours properties to each feature (in place) and apply the hours filters."""
+    if not features:
+        return features
+    calendar = calendar if calendar is not None else load_calendar()
+    closures = closures_by_zone((feat["id"] for feat in features), since=f.at)
+    kept = []
+    for feature in features:
+        hours = hours_of(
+            feature["properties"], closures=closures.get(feature["id"], []), calendar=calendar
+        )
+        state = hours.state_at(f.at)
+        if f.open_now is not None and state.open_now != f.open_now:
+            continue
+        if f.open_tonight is not None and state.open_tonight != f.open_tonight:
+            continue
+        feature["properties"].update(state.as_properties())
+        feature["properties"]["evaluated_at"] = f.at.isoformat(timespec="seconds")
+        kept.append(feature)
+    return kept

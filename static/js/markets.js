@@ -1,0 +1,108 @@
+// The public list of night markets (/markets/): the map beside the list, and "near me" ordering.
+// The list itself is rendered by the server (it works without JavaScript); this module draws the
+// zones on the map and, when the visitor allows it, orders the list by distance (in metres).
+// Leaflet is a classic script loaded before this module (global L).
+
+import { addBasemap, bboxToBounds, readJSON, readMapConfig } from "./basemap.js";
+
+const L = window.L;
+const EARTH_RADIUS_M = 6371008.8; // mean Earth radius (IUGG), metres
+
+const data = readJSON("markets-data", { type: "FeatureCollection", features: [] });
+const strings = readJSON("markets-strings", {});
+const statusNode = document.getElementById("markets-status");
+const list = document.getElementById("market-list");
+
+function format(template, values) {
+  return template.replace(/%\((\w+)\)s/g, (_m, key) => String(values[key]));
+}
+
+/** Great-circle distance in metres between two WGS84 points (haversine). */
+export function distanceMetres(lat1, lon1, lat2, lon2) {
+  const rad = Math.PI / 180;
+  const dLat = (lat2 - lat1) * rad;
+  const dLon = (lon2 - lon1) * rad;
+  const a =
+    Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.sqrt(a));
+}
+
+const centres = new Map(); // feature id -> [lat, lon], the centre of the zone's bounds
+
+function drawMap() {
+  const node = document.getElementById("markets-map");
+  if (!node || !L) return null;
+  const config = readMapConfig();
+  const map = L.map(node, { center: config.center, zoom: 13 });
+  addBasemap(map, config);
+  const layer = L.geoJSON(data, {
+    style: (feature) => ({
+      color: feature.properties.open_now ? "#0b6b2e" : "#4a5360",
+      weight: 2,
+      fillOpacity: feature.properties.open_now ? 0.45 : 0.2,
+      className: `market-zone ${feature.properties.open_now ? "is-open" : "is-closed"}`,
+    }),
+    onEachFeature: (feature, featureLayer) => {
+      const centre = featureLayer.getBounds().getCenter();
+      centres.set(String(feature.id), [centre.lat, centre.lng]);
+      const box = document.createElement("div");
+      const title = document.createElement("a");
+      title.href = feature.properties.url;
+      title.textContent = feature.properties.name;
+      const state = document.createElement("p");
+      state.textContent = feature.properties.status_text;
+      box.append(title, state);
+      featureLayer.bindPopup(box);
+    },
+  }).addTo(map);
+  const bounds = data.features.length ? layer.getBounds() : bboxToBounds(config.bbox);
+  if (bounds && bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], maxZoom: 16 });
+  return map;
+}
+
+const map = drawMap();
+let youAreHere = null;
+
+function sortByDistance(lat, lon) {
+  const items = [...list.querySelectorAll(".market-item")];
+  for (const item of items) {
+    const centre = centres.get(item.dataset.id);
+    if (!centre) continue;
+    const metres = Math.round(distanceMetres(lat, lon, centre[0], centre[1]) / 10) * 10;
+    item.dataset.distance = String(metres);
+    const label = item.querySelector(".market-distance");
+    label.textContent = format(strings.metres || "%(n)s m", { n: metres.toLocaleString() });
+    label.hidden = false;
+  }
+  items.sort((a, b) => Number(a.dataset.distance) - Number(b.dataset.distance));
+  for (const item of items) list.append(item);
+  list.dataset.order = "distance";
+  statusNode.textContent = strings.located || "";
+  if (map) {
+    if (youAreHere) youAreHere.remove();
+    youAreHere = L.circleMarker([lat, lon], { radius: 7, color: "#0b4f9c", className: "you-are-here" })
+      .addTo(map);
+  }
+}
+
+function nearMe() {
+  if (!("geolocation" in navigator)) {
+    statusNode.textContent = strings.unsupported || "";
+    list.dataset.order = "name";
+    return;
+  }
+  statusNode.textContent = strings.locating || "";
+  navigator.geolocation.getCurrentPosition(
+    (position) => sortByDistance(position.coords.latitude, position.coords.longitude),
+    () => {
+      // Denied, unavailable or timed out: the list stays as it is (alphabetical).
+      statusNode.textContent = strings.denied || "";
+      list.dataset.order = "name";
+    },
+    { enableHighAccuracy: false, timeout: 10000, maximumAge: 60000 },
+  );
+}
+
+document.getElementById("near-me")?.addEventListener("click", nearMe);
+window.marketsPage = { ready: true, map, count: data.features.length };
+document.body.dataset.marketsReady = "true";
