@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Round
 from django.utils.translation import gettext as _
 
 from geo import geojson
 from geo.filters import bbox_polygon, parse_bbox, parse_choices, parse_ids
 from geo.geojson import LocalISO, choice_label
 from geo.models import Department, District
+from sites import lights
 from sites.models import (
-    Blocker,
     BondStatus,
     BuildType,
     LivelihoodCategory,
     LivelihoodWork,
+    Milestone,
     Programme,
     Project,
     ProjectCategory,
@@ -42,7 +59,31 @@ class SiteFilters:
     department: list[str] = field(default_factory=list)
     district: list[str] = field(default_factory=list)
     leader: list[int] = field(default_factory=list)
+    light: list[str] = field(default_factory=list)
+    as_of: dt.date | None = None
     q: str = ""
+
+
+# Livelihood works' light is their milestone progress (DOMAIN.md: advanced by milestone).
+ON_TIME, LATE, DONE = "on_time", "late", "done"
+MILESTONE_LIGHTS = (ON_TIME, LATE, DONE)
+AS_OF_FORMAT = "as_of must be a month written YYYY-MM, e.g. 2026-06."
+
+
+def parse_as_of(value: str) -> dt.date | None:
+    """``YYYY-MM`` -> the first day of that month; "" -> None (now)."""
+    value = value.strip()
+    if not value:
+        return None
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value)
+    if not match or not (1 <= int(match[2]) <= 12) or not (2000 <= int(match[1]) <= 2100):
+        raise ValidationError({"as_of": _(AS_OF_FORMAT)}, code="as_of_format")
+    month = dt.date(int(match[1]), int(match[2]), 1)
+    if month > lights.today():
+        raise ValidationError(
+            {"as_of": _("as_of cannot be a month in the future.")}, code="as_of_future"
+        )
+    return month
 
 
 def _codes(params: Mapping[str, str], name: str, model) -> list[str]:
@@ -77,10 +118,13 @@ def parse_site_filters(params: Mapping[str, str], *, layer: str) -> SiteFilters:
         attempt("stage", lambda: parse_choices(params, "stage", Stage.values))
         attempt("build_type", lambda: parse_choices(params, "build_type", BuildType.values))
         attempt("category", lambda: parse_choices(params, "category", ProjectCategory.values))
+        attempt("light", lambda: parse_choices(params, "light", lights.LIGHTS))
     else:
         attempt("programme", lambda: parse_choices(params, "programme", Programme.values))
         attempt("category", lambda: parse_choices(params, "category", LivelihoodCategory.values))
         attempt("status", lambda: parse_choices(params, "status", WorkStatus.values))
+        attempt("light", lambda: parse_choices(params, "light", MILESTONE_LIGHTS))
+    attempt("as_of", lambda: parse_as_of(params.get("as_of", "")))
     attempt("department", lambda: _codes(params, "department", Department))
     attempt("district", lambda: _codes(params, "district", District))
     attempt("leader", lambda: parse_ids(params, "leader"))
@@ -108,14 +152,48 @@ def _apply_common(qs: QuerySet, f: SiteFilters) -> QuerySet:
 
 
 def projects_queryset(f: SiteFilters, *, staff: bool) -> QuerySet[Project]:
+    """Filtered projects with ``eff_*`` state (as of ``f.as_of``) and, for staff, the lights."""
     qs = Project.objects.all()
     if not staff:
         qs = qs.filter(published=True)
-    if f.stage:
-        qs = qs.filter(stage__in=f.stage)
     if f.build_type:
         qs = qs.filter(build_type__in=f.build_type)
-    return _apply_common(qs, f).order_by("code")
+    qs = lights.with_state(_apply_common(qs, f), as_of=f.as_of)
+    if f.stage:
+        qs = qs.filter(eff_stage__in=f.stage)
+    if staff or f.light:
+        qs = lights.with_lights(qs, ref=lights.reference_date(f.as_of))
+    if f.light:
+        qs = qs.filter(light__in=f.light)
+    return qs.order_by("code")
+
+
+def with_milestone_light(qs: QuerySet, *, ref: dt.date) -> QuerySet:
+    """Alias ``milestone_light`` (done / late / on_time at ``ref``) and the next milestone.
+
+    done: the work is completed, or every milestone was reached by ``ref``;
+    late: a milestone planned before ``ref`` was not reached by then; otherwise on time.
+    """
+    pending = Milestone.objects.filter(work=OuterRef("pk")).filter(
+        Q(actual_date__isnull=True) | Q(actual_date__gt=ref)
+    )
+    next_one = pending.order_by("seq")
+    return qs.alias(
+        milestone_light=Case(
+            When(status=WorkStatus.COMPLETED, then=Value(DONE)),
+            When(Exists(pending.filter(planned_date__lt=ref)), then=Value(LATE)),
+            When(
+                Exists(Milestone.objects.filter(work=OuterRef("pk"))) & ~Exists(pending),
+                then=Value(DONE),
+            ),
+            default=Value(ON_TIME),
+            output_field=CharField(),
+        ),
+        next_milestone=Subquery(next_one.values("name")[:1], output_field=CharField()),
+        next_milestone_date=Subquery(
+            next_one.values("planned_date")[:1], output_field=DateField()
+        ),
+    )
 
 
 def livelihood_queryset(f: SiteFilters, *, staff: bool) -> QuerySet[LivelihoodWork]:
@@ -126,11 +204,18 @@ def livelihood_queryset(f: SiteFilters, *, staff: bool) -> QuerySet[LivelihoodWo
         qs = qs.filter(programme__in=f.programme)
     if f.status:
         qs = qs.filter(status__in=f.status)
-    return _apply_common(qs, f).order_by("code")
+    qs = with_milestone_light(_apply_common(qs, f), ref=lights.reference_date(f.as_of))
+    if f.light:
+        qs = qs.filter(milestone_light__in=f.light)
+    return qs.order_by("code")
 
 
 def project_properties(*, staff: bool) -> dict:
-    """Feature properties: the public set, plus investment/bonds/statistics/blockers for staff."""
+    """Feature properties: the public set, plus money, bonds, statistics, lights for staff.
+
+    ``stage``/``percent_complete``/``completed_investment_year`` are the state as of the
+    requested month (``eff_*`` aliases of ``lights.with_state``).
+    """
     props = {
         "code": "code",
         "name": "name",
@@ -138,29 +223,25 @@ def project_properties(*, staff: bool) -> dict:
         "category_label": choice_label("category", ProjectCategory.choices),
         "build_type": "build_type",
         "build_type_label": choice_label("build_type", BuildType.choices),
-        "stage": "stage",
-        "stage_label": choice_label("stage", Stage.choices),
+        "stage": "eff_stage",
+        "stage_label": choice_label("eff_stage", Stage.choices),
         "planned_start": "planned_start",
         "planned_end": "planned_end",
         "actual_start": "actual_start",
         "actual_end": "actual_end",
-        "percent_complete": "percent_complete",
+        "percent_complete": "eff_percent",
         "lead_department": "lead_department__name",
         "lead_department_code": "lead_department__code",
         "district": "district__name",
         "updated_at": LocalISO("updated_at"),
     }
     if staff:
-        open_blockers = (
-            Blocker.objects.filter(project=OuterRef("pk"), resolved=False)
-            .order_by().values("project").annotate(n=Count("pk")).values("n")
-        )
         props |= {
             "leader": "leader__name",
             "leader_id": "leader_id",
             "total_investment": "total_investment",
             "planned_investment_year": "planned_investment_year",
-            "completed_investment_year": "completed_investment_year",
+            "completed_investment_year": "eff_completed",
             "stats_status": "stats_status",
             "stats_status_label": choice_label("stats_status", StatsStatus.choices),
             "stats_applied_on": "stats_applied_on",
@@ -169,7 +250,9 @@ def project_properties(*, staff: bool) -> dict:
             "bond_status_label": choice_label("bond_status", BondStatus.choices),
             "bond_requested": "bond_requested",
             "bond_approved": "bond_approved",
-            "open_blockers": Coalesce(Subquery(open_blockers, output_field=IntegerField()), 0),
+            "time_progress_gap": Round(F("progress_gap"), 1),
+            # open_blockers, light, light_label, light_reasons: merged from one evaluation,
+            # see _project_rows
             "published": "published",
         }
     return props
@@ -189,6 +272,8 @@ def livelihood_properties(*, staff: bool) -> dict:
         "lead_department": "lead_department__name",
         "lead_department_code": "lead_department__code",
         "district": "district__name",
+        "next_milestone": "next_milestone",
+        "next_milestone_date": "next_milestone_date",
         "updated_at": LocalISO("updated_at"),
     }
     if staff:
@@ -196,15 +281,65 @@ def livelihood_properties(*, staff: bool) -> dict:
             "leader": "leader__name",
             "leader_id": "leader_id",
             "total_investment": "total_investment",
+            "milestone_light": "milestone_light",
+            "milestone_light_label": choice_label(
+                "milestone_light", list(milestone_light_labels().items())
+            ),
             "published": "published",
         }
     return props
 
 
-def projects_geojson(f: SiteFilters, *, staff: bool) -> str:
-    return geojson.feature_collection(
-        projects_queryset(f, staff=staff), geom="geom", properties=project_properties(staff=staff)
+def milestone_light_labels() -> dict[str, str]:
+    return {ON_TIME: _("On time"), LATE: _("Late"), DONE: _("Done")}
+
+
+def _project_rows(qs: QuerySet, *, staff: bool) -> tuple[str, tuple]:
+    """SQL yielding one GeoJSON Feature (as text) per project, in the queryset's order.
+
+    Like ``geo.geojson.features_sql``, but faster on large layers: the inner query selects
+    each property as a column, the outer writes the feature by text concatenation, so the
+    geometry (already GeoJSON text from ST_AsGeoJSON) and the light's reasons (JSON text) are
+    never parsed again. For staff the light fields come from the one ``light_eval`` array
+    (``sites.lights.LightEvaluation``), evaluated once per row; ``OFFSET 0`` keeps PostgreSQL
+    from pulling the subquery up and pasting the evaluation back into each reference.
+    """
+    props = project_properties(staff=staff)
+    columns = {f"_p{i}": F(expr) if isinstance(expr, str) else expr
+               for i, expr in enumerate(props.values())}
+    columns["_geometry"] = geojson.GeoJSONGeometry("geom")
+    pairs = ", ".join(f"'{name}', t._p{i}" for i, name in enumerate(props))
+    # json_build_object(...)::text ends with "}": drop it to append the light's members.
+    properties = f"left(json_build_object({pairs})::text, -1)"
+    if staff:
+        columns["_light"] = F("light_eval")
+        item = lights.LightEvaluation.ITEMS
+        properties += (
+            f" || ', \"open_blockers\": ' || t._light[{item['open_blockers']}]"
+            f" || ', \"light\": ' || to_json(t._light[{item['light']}])::text"
+            f" || ', \"light_label\": ' || to_json(t._light[{item['label']}])::text"
+            f" || ', \"light_reasons\": ' || t._light[{item['reasons']}]"
+        )
+    inner, params = qs.values("pk").annotate(**columns).values("pk", *columns).query \
+        .sql_with_params()
+    sql = (
+        "SELECT '{\"type\": \"Feature\", \"id\": ' || t.pk || ', \"geometry\": ' "
+        f"|| t._geometry || ', \"properties\": ' || {properties} || '}}}}' AS feature "
+        f"FROM ({inner} OFFSET 0) t"
     )
+    return sql, params
+
+
+def projects_geojson(f: SiteFilters, *, staff: bool) -> str:
+    """The projects FeatureCollection as JSON text, built by PostgreSQL in one query."""
+    rows, params = _project_rows(projects_queryset(f, staff=staff), staff=staff)
+    sql = (
+        "SELECT '{\"type\": \"FeatureCollection\", \"features\": [' "
+        f"|| coalesce(string_agg(f.feature, ', '), '') || ']}}' FROM ({rows}) f"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
 
 
 def livelihood_geojson(f: SiteFilters, *, staff: bool) -> str:
@@ -215,17 +350,65 @@ def livelihood_geojson(f: SiteFilters, *, staff: bool) -> str:
     )
 
 
-def project_feature(pk: int, *, staff: bool) -> str | None:
-    qs = Project.objects.filter(pk=pk)
-    if not staff:
-        qs = qs.filter(published=True)
-    return geojson.feature(qs, geom="geom", properties=project_properties(staff=staff))
+def project_feature(pk: int, *, staff: bool, as_of: dt.date | None = None) -> str | None:
+    f = SiteFilters(as_of=as_of)
+    rows, params = _project_rows(projects_queryset(f, staff=staff).filter(pk=pk)[:1],
+                                 staff=staff)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT f.feature FROM ({rows}) f", params)
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def livelihood_feature(pk: int, *, staff: bool) -> str | None:
-    qs = LivelihoodWork.objects.filter(pk=pk)
-    if not staff:
-        qs = qs.filter(published=True)
+    qs = livelihood_queryset(SiteFilters(), staff=staff).filter(pk=pk)
     return geojson.feature(qs, geom="geom", properties=livelihood_properties(staff=staff))
 
 
+# --- detail pages -----------------------------------------------------------------------------
+
+
+def _feature_dict(text: str | None) -> dict | None:
+    return json.loads(text) if text is not None else None
+
+
+def project_page_feature(pk: int, *, staff: bool) -> dict | None:
+    """The project's GeoJSON feature (same fields as the API for this audience), as a dict."""
+    return _feature_dict(project_feature(pk, staff=staff))
+
+
+def livelihood_page_feature(pk: int, *, staff: bool) -> dict | None:
+    return _feature_dict(livelihood_feature(pk, staff=staff))
+
+
+def project_investment_chart(project: Project) -> dict:
+    """Cumulative investment by month of the plan year against the plan (万元).
+
+    The plan line is the year's planned investment spread evenly over the twelve months
+    (reverse scheduling with no monthly plan stored: interpretation); the actual line is the
+    cumulative figure of each month's report, absent where no report was made.
+    """
+    reports = {
+        r["month"].month: float(r["completed_investment"])
+        for r in project.reports.filter(month__year=project.plan_year)
+        .values("month", "completed_investment")
+    }
+    planned = float(project.planned_investment_year)
+    return {
+        "months": [f"{project.plan_year}-{m:02d}" for m in range(1, 13)],
+        "plan": [round(planned * m / 12, 2) for m in range(1, 13)],
+        "actual": [reports.get(m) for m in range(1, 13)],
+    }
+
+
+def project_reports(project: Project) -> QuerySet:
+    return project.reports.select_related("reporter").order_by("-month")
+
+
+def project_history(project: Project, *, limit: int = 30) -> list:
+    """The project's recorded changes, newest first (django-simple-history)."""
+    return list(project.history.select_related("history_user").order_by("-history_id")[:limit])
+
+
+def project_blockers(project: Project) -> QuerySet:
+    return project.blockers.order_by("resolved", "-raised_on", "pk")

@@ -1,27 +1,54 @@
-"""GeoJSON endpoints of the project and livelihood layers (thin: parse, select, respond)."""
+"""Endpoints of the project and livelihood layers, stats, reports, blockers (thin)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geo.api.responses import geojson_response
 from geo.roles import is_staff_reader
-from sites import selectors
+from sites import kpis, selectors, services
+from sites.api.serializers import (
+    BlockerInput,
+    BlockerOutput,
+    BlockerResolveInput,
+    ProgressReportInput,
+    ProgressReportOutput,
+)
+from sites.models import Blocker, Project
+
+LIGHTS_STAFF_ONLY = "Status lights are for staff; log in to filter by light."
+
+
+def _filters(request, *, layer: str, staff: bool) -> selectors.SiteFilters:
+    filters = selectors.parse_site_filters(request.query_params, layer=layer)
+    if filters.light and not staff:
+        raise PermissionDenied(_(LIGHTS_STAFF_ONLY))
+    return filters
 
 
 class ProjectListView(APIView):
-    """Key projects as a GeoJSON FeatureCollection (filters: bbox, stage, build_type, …)."""
+    """Key projects as a GeoJSON FeatureCollection (filters: bbox, stage, light, as_of, …)."""
 
     def get(self, request):
-        filters = selectors.parse_site_filters(request.query_params, layer="projects")
         staff = is_staff_reader(request.user)
+        filters = _filters(request, layer="projects", staff=staff)
         return geojson_response(request, selectors.projects_geojson(filters, staff=staff))
 
 
 class ProjectDetailView(APIView):
     def get(self, request, pk: int):
-        text = selectors.project_feature(pk, staff=is_staff_reader(request.user))
+        as_of = selectors.parse_site_filters(
+            {"as_of": request.query_params.get("as_of", "")}, layer="projects"
+        ).as_of
+        text = selectors.project_feature(pk, staff=is_staff_reader(request.user), as_of=as_of)
         if text is None:
             raise NotFound()
         return geojson_response(request, text)
@@ -31,8 +58,8 @@ class LivelihoodListView(APIView):
     """People's-livelihood works as a GeoJSON FeatureCollection."""
 
     def get(self, request):
-        filters = selectors.parse_site_filters(request.query_params, layer="livelihood")
         staff = is_staff_reader(request.user)
+        filters = _filters(request, layer="livelihood", staff=staff)
         return geojson_response(request, selectors.livelihood_geojson(filters, staff=staff))
 
 
@@ -42,3 +69,81 @@ class LivelihoodDetailView(APIView):
         if text is None:
             raise NotFound()
         return geojson_response(request, text)
+
+
+class StatsView(APIView):
+    """KPI figures with the projects list's filters and ``as_of=YYYY-MM``.
+
+    Open to everyone: anonymous users get counts and start rates of published projects only
+    (see ``sites.kpis``); money, registration, bonds, lights and leaders need a staff role.
+    """
+
+    @extend_schema(responses={200: OpenApiResponse(
+        description="as_of, reference_date, year_elapsed_percent, overall, by_department "
+                    "and, for staff, by_leader and bond_bank_target"
+    )})
+    def get(self, request):
+        staff = is_staff_reader(request.user)
+        filters = _filters(request, layer="projects", staff=staff)
+        return Response(kpis.stats(filters, staff=staff))
+
+
+def _project_for_staff(request, pk: int) -> Project:
+    if not is_staff_reader(request.user):
+        raise PermissionDenied(_("Progress reports and blockers are for staff."))
+    return get_object_or_404(Project.objects.select_related("lead_department"), pk=pk)
+
+
+class ProjectReportsView(APIView):
+    """GET: the project's monthly reports (staff). POST: submit a month's report."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ProgressReportOutput(many=True))
+    def get(self, request, pk: int):
+        project = _project_for_staff(request, pk)
+        reports = project.reports.select_related("reporter").order_by("month")
+        return Response(ProgressReportOutput(reports, many=True).data)
+
+    @extend_schema(request=ProgressReportInput, responses={
+        201: ProgressReportOutput, 400: OpenApiResponse(description="invalid report"),
+        403: OpenApiResponse(description="not your department's project"),
+    })
+    def post(self, request, pk: int):
+        project = get_object_or_404(Project.objects.select_related("lead_department"), pk=pk)
+        data = ProgressReportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.progress_report_submit(
+            project=project, user=request.user, **data.validated_data
+        )
+        return Response(ProgressReportOutput(report).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectBlockersView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=BlockerOutput(many=True))
+    def get(self, request, pk: int):
+        project = _project_for_staff(request, pk)
+        return Response(BlockerOutput(project.blockers.all(), many=True).data)
+
+    @extend_schema(request=BlockerInput, responses={201: BlockerOutput})
+    def post(self, request, pk: int):
+        project = get_object_or_404(Project.objects.select_related("lead_department"), pk=pk)
+        data = BlockerInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        blocker = services.blocker_add(project=project, user=request.user, **data.validated_data)
+        return Response(BlockerOutput(blocker).data, status=status.HTTP_201_CREATED)
+
+
+class BlockerResolveView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=BlockerResolveInput, responses={200: BlockerOutput})
+    def post(self, request, pk: int):
+        blocker = get_object_or_404(Blocker, pk=pk)
+        data = BlockerResolveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        blocker = services.blocker_resolve(blocker=blocker, user=request.user,
+                                           **data.validated_data)
+        return Response(BlockerOutput(blocker).data)

@@ -293,6 +293,8 @@ function setStatus(status, counts, failed) {
  */
 export async function reloadAll(portal, params = {}) {
   const generation = ++portal.generation;
+  // The filters on show, for the "export this view" menu (static/js/export_menu.js).
+  portal.params = params;
   const status = document.getElementById("map-status");
   status.dataset.loaded = "false";
   const results = await Promise.allSettled(
@@ -314,6 +316,7 @@ export async function reloadAll(portal, params = {}) {
     }
   });
   setStatus(status, portal.counts, failed);
+  document.dispatchEvent(new CustomEvent("portal:map-reloaded", { detail: portal }));
   return portal.counts;
 }
 

@@ -167,3 +167,15 @@ def test_livelihood_lines_and_public_fields(api_client, livelihood_factory):
     assert feature["properties"]["name"] == "地下管网改造"
     assert "total_investment" not in feature["properties"]
     assert GEOSGeometry(json.dumps(feature["geometry"])).equals_exact(work.geom, 1e-6)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/projects/?q=%00", "/api/v1/projects/?department=a%00b",
+     "/api/v1/markets/?kind=%00", "/?stage=%00"],
+)
+def test_nul_characters_in_the_query_are_a_400(api_client, url):
+    response = api_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Query parameters cannot contain NUL characters."

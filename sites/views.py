@@ -1,0 +1,302 @@
+"""HTML pages of the sites app (thin: data comes from the GeoJSON API)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from geo.models import Department, District, Leader
+from geo.roles import is_staff_reader
+from markets.models import ZoneKind, ZoneStatus
+from sites import kpis, lights, selectors, services
+from sites.forms import BlockerForm, ProgressReportForm
+from sites.models import (
+    Blocker,
+    BuildType,
+    LivelihoodCategory,
+    LivelihoodWork,
+    Programme,
+    Project,
+    ProjectCategory,
+    Stage,
+    WorkStatus,
+)
+
+
+def _labels(choices) -> dict[str, str]:
+    return {value: str(label) for value, label in choices}
+
+
+def map_strings() -> dict:
+    """The translated names the map's script shows: layers, legend labels, popup fields."""
+    return {
+        "layers": {
+            "projects": _("Key projects"),
+            "livelihood": _("Livelihood works"),
+            "markets": _("Market zones"),
+        },
+        "labels": {
+            "stage": _labels(Stage.choices),
+            "programme": _labels(Programme.choices),
+            "category": _labels(LivelihoodCategory.choices),
+            "workStatus": _labels(WorkStatus.choices),
+            "kind": _labels(ZoneKind.choices),
+            "zoneStatus": _labels(ZoneStatus.choices),
+        },
+        "fields": {
+            "code": _("Code"),
+            "stage": _("Stage"),
+            "lead_department": _("Lead department"),
+            "programme": _("Programme"),
+            "category": _("Category"),
+            "status": _("Status"),
+            "kind": _("Kind"),
+            "opening_hours": _("Opening hours"),
+        },
+        "messages": {
+            "legend": _("Legend"),
+            "loaded": _("Map layers loaded."),
+            "failed": _("Could not load:"),
+            "details": _("Details"),
+        },
+    }
+
+
+def map_page(request: HttpRequest) -> HttpResponse:
+    """The citywide map of projects, livelihood works and market zones."""
+    return render(request, "sites/map.html", {
+        "map_strings": map_strings(),
+        "map_filters": map_filter_options(staff=is_staff_reader(request.user)),
+    })
+
+
+def map_filter_options(*, staff: bool) -> dict:
+    """Choices and labels of the map's filter panel and month slider (static/js/map_filters.js).
+
+    Leaders and status lights are staff fields in the API, so their filters are staff-only.
+    """
+    today = timezone.localdate()
+    options = {
+        "staff": staff,
+        "months": [f"{today.year}-{m:02d}" for m in range(1, today.month + 1)],
+        "choices": {
+            "stage": _labels(Stage.choices),
+            "build_type": _labels(BuildType.choices),
+            "category": _labels(ProjectCategory.choices),
+            "programme": _labels(Programme.choices),
+            "department": dict(Department.objects.values_list("code", "name")),
+            "district": dict(District.objects.values_list("code", "name")),
+        },
+        "strings": {
+            "filters": _("Filters"), "all": _("All"), "search": _("Search name or code"),
+            "code": _("Code"),
+            "stage": _("Stage"), "build_type": _("New or continuing"),
+            "category": _("Project category"), "programme": _("Livelihood programme"),
+            "department": _("Lead department"), "district": _("District"),
+            "leader": _("Responsible leader"), "light": _("Status light"),
+            "month": _("Progress as of"), "now": _("Now"), "apply": _("Apply"),
+            "reset": _("Clear filters"), "export": _("Printable battle map of this view"),
+            "plannedStart": _("Planned start"), "actualStart": _("Actual start"),
+            "plannedEnd": _("Planned end"), "actualEnd": _("Actual end"),
+            "progress": _("Physical progress"), "investment": _("Investment this year (万元)"),
+            "light_reasons": _("Why"), "nextMilestone": _("Next milestone"),
+            "details": _("Details"), "onTrack": _("On track"),
+            "milestone": _("Milestone progress"),
+        },
+    }
+    if staff:
+        options["choices"]["leader"] = {
+            str(pk): name for pk, name in Leader.objects.values_list("pk", "name")
+        }
+        options["choices"]["light"] = {k: str(v) for k, v in lights.LIGHT_LABELS.items()}
+        options["choices"]["milestone_light"] = selectors.milestone_light_labels()
+    return options
+
+
+# --- detail pages, progress reporting, dashboard, printable battle map -----------------------
+
+
+def _page_strings() -> dict:
+    """Labels the detail and dashboard scripts draw into charts and maps."""
+    return {
+        "plan": _("Plan (even monthly schedule)"),
+        "actual": _("Reported cumulative investment"),
+        "wan": _("10,000 yuan (万元)"),
+        "startRate": _("Start rate (%)"),
+        "completionRate": _("Investment completion rate (%)"),
+        "green": _("Green"),
+        "yellow": _("Yellow"),
+        "red": _("Red"),
+        "lights": _("Status lights"),
+    }
+
+
+def _attach_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError back on the form, field by field."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _project_context(request: HttpRequest, pk: int, **forms) -> dict:
+    staff = is_staff_reader(request.user)
+    feature = selectors.project_page_feature(pk, staff=staff)
+    if feature is None:
+        raise Http404(_("No such project."))
+    context = {"feature": feature, "props": feature["properties"], "staff": staff,
+               "page_strings": _page_strings() if staff else {}}
+    page_data = {"geometry": feature["geometry"]}
+    if staff:
+        project = get_object_or_404(
+            Project.objects.select_related("lead_department", "leader", "district"), pk=pk
+        )
+        can_report = services.can_report(request.user, project)
+        chart = selectors.project_investment_chart(project)
+        page_data["chart"] = chart
+        context |= {
+            "project": project,
+            "can_report": can_report,
+            "reports": selectors.project_reports(project),
+            "blockers": selectors.project_blockers(project),
+            "history": selectors.project_history(project),
+            "report_form": forms.get("report_form") or ProgressReportForm(initial={
+                "month": timezone.localdate().replace(day=1),
+                "stage": project.stage,
+                "completed_investment": project.completed_investment_year,
+                "percent_complete": project.percent_complete,
+                "actual_start": project.actual_start,
+                "actual_end": project.actual_end,
+            }),
+            "blocker_form": forms.get("blocker_form") or BlockerForm(),
+        }
+    context["page_data"] = page_data
+    return context
+
+
+@require_GET
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A key project: figures, light and reasons, chart, blockers, reports, history, map."""
+    return render(request, "sites/project_detail.html", _project_context(request, pk))
+
+
+def _project_for_write(request: HttpRequest, pk: int) -> Project:
+    if not request.user.is_authenticated:
+        raise PermissionDenied(_("Log in to report progress."))
+    return get_object_or_404(Project.objects.select_related("lead_department"), pk=pk)
+
+
+@require_POST
+def project_report_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project_for_write(request, pk)
+    form = ProgressReportForm(request.POST)
+    if form.is_valid():
+        try:
+            report = services.progress_report_submit(project=project, user=request.user,
+                                                     **form.cleaned_data)
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, _("Progress report for %(month)s saved.")
+                             % {"month": report.month.strftime("%Y-%m")})
+            return redirect("project-detail", pk=pk)
+    context = _project_context(request, pk, report_form=form)
+    return render(request, "sites/project_detail.html", context, status=400)
+
+
+@require_POST
+def project_blocker_add(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project_for_write(request, pk)
+    form = BlockerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.blocker_add(project=project, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, _("Blocker recorded."))
+            return redirect("project-detail", pk=pk)
+    context = _project_context(request, pk, blocker_form=form)
+    return render(request, "sites/project_detail.html", context, status=400)
+
+
+@require_POST
+def blocker_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.is_authenticated:
+        raise PermissionDenied(_("Log in to resolve blockers."))
+    blocker = get_object_or_404(Blocker, pk=pk)
+    try:
+        services.blocker_resolve(blocker=blocker, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Blocker resolved."))
+    return redirect("project-detail", pk=blocker.project_id)
+
+
+@require_GET
+def livelihood_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A livelihood work: figures, milestones (on time / late / done), map."""
+    staff = is_staff_reader(request.user)
+    feature = selectors.livelihood_page_feature(pk, staff=staff)
+    if feature is None:
+        raise Http404(_("No such livelihood work."))
+    work = get_object_or_404(LivelihoodWork, pk=pk)
+    today = timezone.localdate()
+    milestones = [
+        {"m": m, "state": "done" if m.actual_date else ("late" if m.planned_date < today
+                                                          else "on_time")}
+        for m in work.milestones.all()
+    ]
+    return render(request, "sites/livelihood_detail.html", {
+        "feature": feature, "props": feature["properties"], "staff": staff,
+        "milestones": milestones, "page_data": {"geometry": feature["geometry"]},
+        "milestone_labels": selectors.milestone_light_labels(),
+    })
+
+
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """KPI cards and tables by department and leader (staff; filters as on the map)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not is_staff_reader(request.user):
+        raise PermissionDenied(_("The dashboard is for staff."))
+    try:
+        filters = selectors.parse_site_filters(request.GET, layer="projects")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        filters = selectors.SiteFilters()
+    data = kpis.stats(filters, staff=True)
+    return render(request, "sites/dashboard.html", {
+        "stats": data, "overall": data["overall"], "page_strings": _page_strings(),
+        "as_of": request.GET.get("as_of", ""),
+        "light_labels": {k: str(v) for k, v in lights.LIGHT_LABELS.items()},
+    })
+
+
+@require_GET
+def battle_map_export(request: HttpRequest) -> HttpResponse:
+    """The filtered projects and livelihood works as one self-contained folium HTML file."""
+    from sites import printmap  # folium is heavy: imported only here (HOUSE_STYLE 5)
+
+    staff = is_staff_reader(request.user)
+    try:
+        filters = selectors.parse_site_filters(request.GET, layer="projects")
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=400,
+                            content_type="text/plain; charset=utf-8")
+    if filters.light and not staff:
+        raise PermissionDenied(_("Status lights are for staff; log in to filter by light."))
+    html = printmap.battle_map_html(filters, staff=staff)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'inline; filename="battle-map-{stamp}.html"'
+    return response

@@ -1,0 +1,23 @@
+// A small Leaflet map of one feature's geometry, shared by the project and livelihood pages.
+// Leaflet (global L) is loaded as a classic script before the page module.
+
+import { addBasemap, readMapConfig } from "./basemap.js";
+
+const L = window.L;
+
+/** Draw `geometry` (GeoJSON, WGS84) in the element `id` and zoom to it. */
+export function drawDetailMap(id, geometry, color = "#a3161a") {
+  const node = document.getElementById(id);
+  if (!node || !geometry || !L) return null;
+  const map = L.map(node, { scrollWheelZoom: false });
+  addBasemap(map, readMapConfig());
+  const layer = L.geoJSON(geometry, {
+    style: { color, weight: 4, fillOpacity: 0.25 },
+    pointToLayer: (_f, latlng) =>
+      L.circleMarker(latlng, { radius: 9, color, weight: 3, fillOpacity: 0.6 }),
+  }).addTo(map);
+  const bounds = layer.getBounds();
+  if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 16, padding: [20, 20] });
+  node.dataset.ready = "true";
+  return map;
+}

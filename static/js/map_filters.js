@@ -1,0 +1,254 @@
+// The map's filter panel, month slider (as_of), richer popups and status-light rings.
+// Builds on map.js (window.portalMap / "portal:map-ready"): filters go to portal.reload() for
+// each layer, are mirrored in the page URL (so a view can be shared) and in the link to the
+// printable battle map. Options and translated labels come from json_script "map-filters".
+
+import { readJSON } from "./basemap.js";
+import { DETAIL_URLS } from "./map.js";
+
+const L = window.L;
+const options = readJSON("map-filters", { staff: false, months: [], choices: {}, strings: {} });
+const S = options.strings;
+
+// Which query parameters each layer's API takes (sites.selectors.parse_site_filters).
+const COMMON = ["department", "district", "leader", "q", "as_of"];
+const LAYER_KEYS = {
+  projects: ["stage", "build_type", "category", "light", ...COMMON],
+  livelihood: ["programme", ...COMMON],
+};
+const SELECTS = ["stage", "build_type", "category", "programme", "department", "district",
+  "leader", "light"];
+export const LIGHT_COLORS = { green: "#188038", yellow: "#f9ab00", red: "#b3261e" };
+
+/** The filter state from a query string: only known keys, empty values dropped. */
+export function stateFromQuery(search) {
+  const query = new URLSearchParams(search);
+  const state = {};
+  for (const key of [...SELECTS, "q", "as_of"]) {
+    const value = (query.get(key) || "").trim();
+    if (value) state[key] = value;
+  }
+  return state;
+}
+
+/** Per-layer API parameters of a filter state. */
+export function layerParams(state) {
+  const params = { markets: {} };
+  for (const [layer, keys] of Object.entries(LAYER_KEYS)) {
+    params[layer] = {};
+    for (const key of keys) if (state[key]) params[layer][key] = state[key];
+  }
+  return params;
+}
+
+function queryString(params) {
+  const text = new URLSearchParams(params).toString();
+  return text ? `?${text}` : "";
+}
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  Object.assign(node, props);
+  node.append(...children);
+  return node;
+}
+
+function field(id, label, control) {
+  return el("div", { className: "filter-field" }, el("label", { htmlFor: id, textContent: label }),
+    control);
+}
+
+function buildForm(state) {
+  const form = el("form", { className: "map-filter-form", role: "search" });
+  const search = el("input", { type: "search", id: "filter-q", name: "q", value: state.q || "" });
+  form.append(field("filter-q", S.search, search));
+  for (const key of SELECTS) {
+    const choices = options.choices[key];
+    if (!choices) continue; // staff-only filters are absent for the public
+    const select = el("select", { id: `filter-${key}`, name: key });
+    select.append(el("option", { value: "", textContent: S.all }));
+    for (const [value, label] of Object.entries(choices)) {
+      select.append(el("option", { value, textContent: label, selected: state[key] === value }));
+    }
+    form.append(field(`filter-${key}`, S[key] || key, select));
+  }
+  // Month slider: one step per month of this year up to now; the last step is "now".
+  const months = options.months || [];
+  const index = state.as_of ? months.indexOf(state.as_of) : -1;
+  const slider = el("input", {
+    type: "range", id: "filter-month", name: "month", min: "0", max: String(months.length),
+    step: "1", value: String(index >= 0 ? index : months.length),
+  });
+  const output = el("output", { htmlFor: "filter-month", id: "filter-month-value" });
+  const showMonth = () => {
+    output.textContent = months[Number(slider.value)] || S.now;
+    slider.setAttribute("aria-valuetext", output.textContent);
+  };
+  showMonth();
+  slider.addEventListener("input", showMonth);
+  const monthField = field("filter-month", S.month, slider);
+  monthField.append(output);
+  form.append(monthField);
+  const buttons = el("div", { className: "filter-buttons" },
+    el("button", { type: "submit", textContent: S.apply }),
+    el("button", { type: "reset", textContent: S.reset }));
+  const exportLink = el("a", { className: "battle-map-link", id: "battle-map-link",
+    href: "/export/battle-map.html", textContent: S.export, target: "_blank", rel: "noopener" });
+  form.append(buttons, exportLink);
+  form.readState = () => {
+    const data = new FormData(form);
+    const next = {};
+    for (const key of [...SELECTS, "q"]) {
+      const value = String(data.get(key) || "").trim();
+      if (value) next[key] = value;
+    }
+    const month = months[Number(slider.value)];
+    if (month) next.as_of = month;
+    return next;
+  };
+  form.resetAll = () => {
+    form.querySelectorAll("select").forEach((s) => { s.value = ""; });
+    search.value = "";
+    slider.value = String(months.length);
+    showMonth();
+  };
+  return form;
+}
+
+function addRow(list, label, value) {
+  if (value === null || value === undefined || value === "") return;
+  list.append(el("dt", { textContent: label }), el("dd", { textContent: String(value) }));
+}
+
+function bar(percent) {
+  const meter = el("meter", { min: 0, max: 100, value: Number(percent) || 0 });
+  meter.textContent = `${percent}%`;
+  return meter;
+}
+
+/** A project's popup: key figures, the light with its reasons (staff), a link to its page. */
+export function projectPopup(feature) {
+  const p = feature.properties || {};
+  const root = el("div", { className: "map-popup project-popup" });
+  root.append(el("h3", { textContent: p.name || p.code }));
+  const list = el("dl");
+  addRow(list, S.code, p.code);
+  addRow(list, S.stage, p.stage_label);
+  addRow(list, S.department, p.lead_department);
+  addRow(list, S.leader, p.leader);
+  addRow(list, S.plannedStart, p.planned_start);
+  addRow(list, S.actualStart, p.actual_start || "—");
+  addRow(list, S.plannedEnd, p.planned_end);
+  if (p.actual_end) addRow(list, S.actualEnd, p.actual_end);
+  list.append(el("dt", { textContent: S.progress }),
+    el("dd", {}, bar(p.percent_complete), ` ${p.percent_complete}%`));
+  if (p.planned_investment_year !== undefined) {
+    const planned = Number(p.planned_investment_year) || 0;
+    const done = Number(p.completed_investment_year) || 0;
+    const pct = planned ? Math.round((done / planned) * 1000) / 10 : 0;
+    list.append(el("dt", { textContent: S.investment }),
+      el("dd", {}, bar(Math.min(pct, 100)), ` ${done} / ${planned} (${pct}%)`));
+  }
+  root.append(list);
+  if (p.light) {
+    const box = el("div", { className: `popup-light light-${p.light}` });
+    box.append(el("strong", { textContent: `${S.light}: ${p.light_label}` }));
+    const reasons = el("ul", { className: "light-reasons" });
+    for (const reason of p.light_reasons || []) {
+      const item = el("li", { textContent: reason.text });
+      item.dataset.code = reason.code;
+      item.dataset.light = reason.light;
+      reasons.append(item);
+    }
+    if (!reasons.childElementCount) reasons.append(el("li", { textContent: S.onTrack }));
+    box.append(reasons);
+    root.append(box);
+  }
+  root.append(el("a", { href: DETAIL_URLS.projects(feature.id), textContent: S.details }));
+  return root;
+}
+
+/** A livelihood work's popup: programme, status, progress, next milestone, link. */
+export function livelihoodPopup(feature) {
+  const p = feature.properties || {};
+  const root = el("div", { className: "map-popup livelihood-popup" });
+  root.append(el("h3", { textContent: p.name || p.code }));
+  const list = el("dl");
+  addRow(list, S.code, p.code);
+  addRow(list, S.programme, p.programme_label);
+  addRow(list, S.stage, p.status_label);
+  addRow(list, S.department, p.lead_department);
+  list.append(el("dt", { textContent: S.progress }),
+    el("dd", {}, bar(p.percent_complete), ` ${p.percent_complete}%`));
+  if (p.next_milestone) {
+    addRow(list, S.nextMilestone, `${p.next_milestone} (${p.next_milestone_date})`);
+  }
+  addRow(list, S.milestone, p.milestone_light_label);
+  root.append(list);
+  root.append(el("a", { href: DETAIL_URLS.livelihood(feature.id), textContent: S.details }));
+  return root;
+}
+
+function eachFeatureLayer(group, fn) {
+  group.eachLayer((layer) => {
+    if (layer.feature) fn(layer);
+    else if (layer.eachLayer) eachFeatureLayer(layer, fn);
+  });
+}
+
+/** Re-bind the popups of the loaded layers and ring projects in their light's colour. */
+export function decorate(portal) {
+  eachFeatureLayer(portal.layers.projects, (layer) => {
+    layer.bindPopup(() => projectPopup(layer.feature), { maxWidth: 320 });
+    const light = layer.feature.properties?.light;
+    if (light && layer.setStyle) layer.setStyle({ color: LIGHT_COLORS[light], weight: 3 });
+  });
+  eachFeatureLayer(portal.layers.livelihood, (layer) => {
+    layer.bindPopup(() => livelihoodPopup(layer.feature), { maxWidth: 320 });
+  });
+}
+
+/** Apply a filter state: reload the layers, update the URL and the battle-map link. */
+export async function applyFilters(portal, state) {
+  const params = layerParams(state);
+  const text = queryString(state);
+  window.history.replaceState(null, "", `${window.location.pathname}${text}`);
+  const link = document.getElementById("battle-map-link");
+  if (link) link.href = `/export/battle-map.html${queryString(params.projects)}`;
+  return portal.reload(params);
+}
+
+export function installFilters(portal) {
+  if (portal.filterPanel) return portal.filterPanel;
+  const state = stateFromQuery(window.location.search);
+  const control = L.control({ position: "topleft" });
+  let form;
+  control.onAdd = () => {
+    const root = L.DomUtil.create("details", "map-filters");
+    root.open = window.matchMedia("(min-width: 48rem)").matches;
+    root.append(el("summary", { textContent: S.filters }));
+    form = buildForm(state);
+    root.append(form);
+    L.DomEvent.disableClickPropagation(root);
+    L.DomEvent.disableScrollPropagation(root);
+    return root;
+  };
+  control.addTo(portal.map);
+  const apply = () => applyFilters(portal, form.readState());
+  form.addEventListener("submit", (event) => { event.preventDefault(); apply(); });
+  form.addEventListener("change", (event) => { if (event.target.name !== "q") apply(); });
+  form.addEventListener("reset", (event) => { event.preventDefault(); form.resetAll(); apply(); });
+  document.addEventListener("portal:map-reloaded", () => decorate(portal));
+  portal.filterPanel = form;
+  if (Object.keys(state).length) applyFilters(portal, state);
+  else decorate(portal);
+  return form;
+}
+
+if (window.portalMap) {
+  installFilters(window.portalMap);
+} else {
+  document.addEventListener("portal:map-ready", (event) => installFilters(event.detail), {
+    once: true,
+  });
+}

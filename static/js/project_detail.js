@@ -1,0 +1,44 @@
+// The key-project page: a small location map and, for staff, the investment chart
+// (reported cumulative investment by month against an even monthly plan). Chart.js is loaded as
+// a classic script (global Chart) only for staff.
+
+import { readJSON } from "./basemap.js";
+import { drawDetailMap } from "./detail_map.js";
+
+const data = readJSON("page-data", {});
+const strings = readJSON("page-strings", {});
+
+drawDetailMap("detail-map", data.geometry);
+
+const canvas = document.getElementById("investment-chart");
+if (canvas && data.chart && window.Chart) {
+  new window.Chart(canvas, {
+    type: "line",
+    data: {
+      labels: data.chart.months,
+      datasets: [
+        {
+          label: strings.plan,
+          data: data.chart.plan,
+          borderColor: "#6b7785",
+          borderDash: [6, 4],
+          pointRadius: 0,
+        },
+        {
+          label: strings.actual,
+          data: data.chart.actual,
+          borderColor: "#a3161a",
+          backgroundColor: "#a3161a",
+          spanGaps: true,
+        },
+      ],
+    },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      scales: { y: { beginAtZero: true, title: { display: true, text: strings.wan } } },
+    },
+  });
+  canvas.dataset.ready = "true";
+}
