@@ -1,6 +1,10 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from geo.api.exports import FORMATS_PATTERN, LayerDownloadView
 
 urlpatterns = [
     path("", include("sites.api.urls")),
     path("", include("markets.api.urls")),
+    # Downloads: /api/v1/<layer>.<format>; an unknown format gets a 404 that lists the formats.
+    re_path(FORMATS_PATTERN, LayerDownloadView.as_view(), name="api-download"),
 ]

@@ -1,0 +1,147 @@
+"""Downloads of a layer, ``/api/v1/<layer>.<geojson|gpkg|zip|csv|xlsx>`` (thin views)."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from geo.api.throttling import AnonBurstThrottle, AnonDownloadThrottle
+from geo.exports import streaming
+from geo.exports.layers import LAYERS, get_layer
+from geo.roles import is_staff_reader
+
+FORMATS = ("geojson", "gpkg", "zip", "csv", "xlsx")
+CONTENT_TYPES = {
+    "geojson": "application/geo+json; charset=utf-8",
+    "gpkg": "application/geopackage+sqlite3",
+    "zip": "application/zip",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _p(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, str, description=description)
+
+
+BBOX = _p("bbox", "minx,miny,maxx,maxy in WGS84 degrees (longitude, latitude)")
+SITE_COMMON = [
+    _p("department", "comma-separated department codes"),
+    _p("district", "comma-separated district codes"),
+    _p("leader", "comma-separated leader ids"),
+    _p("q", "text in the name or code"),
+    _p("as_of", "YYYY-MM: the state as of that month"),
+]
+# The list filters of each layer, as the layer's selectors parse them.
+LAYER_PARAMETERS = {
+    "projects": [
+        BBOX,
+        _p("stage", "comma-separated: preparation, construction, completed, operating, "
+           "suspended"),
+        _p("build_type", "new, continuing"),
+        _p("category", "comma-separated project categories"),
+        _p("light", "staff only: green, yellow, red"),
+        *SITE_COMMON,
+    ],
+    "livelihood": [
+        BBOX,
+        _p("programme", "provincial, municipal, project"),
+        _p("category", "comma-separated livelihood categories"),
+        _p("status", "planned, in_progress, completed, suspended"),
+        _p("light", "staff only: milestone light"),
+        *SITE_COMMON,
+    ],
+    "markets": [
+        BBOX,
+        _p("kind", "trunk, flea, food_street, night_market"),
+        _p("status", "active, suspended (staff also proposed, retired)"),
+        _p("at", "ISO 8601 instant for the hours (naive = Asia/Shanghai)"),
+        _p("open_now", "true/false"),
+        _p("open_tonight", "true/false"),
+    ],
+}
+FILTER_PARAMETERS = list(
+    {p.name: p for params in LAYER_PARAMETERS.values() for p in params}.values()
+)
+
+
+def download_name(layer: str, fmt: str, as_of) -> str:
+    """``projects-2026-11-30.gpkg``: the layer and the local (Asia/Shanghai) date."""
+    return f"{layer}-{as_of.date().isoformat()}.{fmt}"
+
+
+class LayerDownloadView(APIView):
+    """Download a whole layer, with the map's filters, at the caller's permission level."""
+
+    throttle_classes = [AnonBurstThrottle, AnonDownloadThrottle]
+    renderer_classes = [JSONRenderer]  # for errors; files are written by the view itself
+
+    def perform_content_negotiation(self, request, force=False):
+        # "Accept: application/geo+json" or "text/csv" asks for the file itself, not a 406.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        operation_id="layer_download",
+        summary="Download a layer as GeoJSON, GeoPackage, Shapefile (zip), CSV or Excel",
+        description=(
+            "Anonymous callers get published features with public fields only. GeoJSON is "
+            "streamed (RFC 7946, WGS84, 6 decimals) with a top-level `data_as_of`; other "
+            "formats carry a `data_as_of` column. CSV is UTF-8 with BOM with `lon`/`lat` of "
+            "a point on the feature and a `wkt` column."
+        ),
+        parameters=[
+            OpenApiParameter("layer", str, OpenApiParameter.PATH, enum=list(LAYERS)),
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(FORMATS)),
+            *FILTER_PARAMETERS,
+        ],
+        responses={
+            (200, "application/geo+json"): OpenApiTypes.OBJECT,
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            400: OpenApiResponse(description="An unknown filter value or a malformed bbox"),
+            404: OpenApiResponse(description="An unknown layer or format"),
+        },
+    )
+    def get(self, request, layer: str, fmt: str):
+        spec = get_layer(layer)
+        if fmt not in FORMATS:
+            raise NotFound(
+                _("Unknown format %(fmt)s; choose one of: %(formats)s.")
+                % {"fmt": fmt, "formats": ", ".join(FORMATS)}
+            )
+        staff = is_staff_reader(request.user)
+        queryset = spec.select(request.query_params, staff=staff)
+        properties = spec.properties(staff)
+        as_of = timezone.localtime().replace(microsecond=0)
+        if fmt == "geojson":
+            response = StreamingHttpResponse(
+                streaming.stream_collection(
+                    queryset, geom=spec.geom, properties=properties, name=spec.name, as_of=as_of
+                ),
+                content_type=CONTENT_TYPES[fmt],
+            )
+        else:
+            # geopandas/pyogrio load only for file formats (house style: heavy libraries at
+            # the edge), so the GeoJSON stream and the map's requests never import them.
+            from geo.exports import files
+
+            table = files.load_table(
+                queryset, geom=spec.geom, properties=properties, name=spec.name, as_of=as_of
+            )
+            response = HttpResponse(
+                files.WRITERS[fmt](table), content_type=CONTENT_TYPES[fmt]
+            )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{download_name(spec.name, fmt, as_of)}"'
+        )
+        response["Vary"] = "Cookie, Authorization, Accept-Language"
+        response["Cache-Control"] = "private, no-store" if staff else "public, max-age=60"
+        return response
+
+
+FORMATS_PATTERN = r"^(?P<layer>[a-z_]{1,30})\.(?P<fmt>[A-Za-z0-9]{1,10})$"

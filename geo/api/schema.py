@@ -1,0 +1,149 @@
+"""The OpenAPI description of the layer endpoints and its docs page at ``/api/docs/``.
+
+The layer list/detail views answer with GeoJSON text built in SQL (no serializer), so their
+schema is declared here, through drf-spectacular view extensions, next to the docs page; the
+views themselves stay as their apps wrote them. Swagger UI is served from
+drf-spectacular-sidecar's static files (settings ``SWAGGER_UI_DIST = "SIDECAR"``): nothing loads
+from another host.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiViewExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from drf_spectacular.views import SpectacularSwaggerView
+from rest_framework import serializers
+
+from geo.api.exports import LAYER_PARAMETERS
+
+GEOJSON_TYPE = "application/geo+json"
+
+FeatureCollection = inline_serializer(
+    name="FeatureCollection",
+    fields={
+        "type": serializers.ChoiceField(choices=["FeatureCollection"]),
+        "features": serializers.ListField(child=serializers.DictField()),
+    },
+)
+Feature = inline_serializer(
+    name="Feature",
+    fields={
+        "type": serializers.ChoiceField(choices=["Feature"]),
+        "id": serializers.IntegerField(),
+        "geometry": serializers.DictField(help_text="RFC 7946 geometry, WGS84 lon/lat"),
+        "properties": serializers.DictField(),
+    },
+)
+Error = inline_serializer(
+    name="Error",
+    fields={"detail": serializers.CharField(), "errors": serializers.DictField()},
+)
+
+LIST_RESPONSES = {
+    (200, GEOJSON_TYPE): OpenApiResponse(
+        FeatureCollection,
+        description="RFC 7946 FeatureCollection; anonymous callers get public fields only.",
+    ),
+    400: OpenApiResponse(Error, description="An unknown filter value or a malformed bbox"),
+}
+DETAIL_RESPONSES = {
+    (200, GEOJSON_TYPE): OpenApiResponse(Feature, description="One feature, with an ETag"),
+    404: OpenApiResponse(Error, description="No such (published) feature"),
+}
+
+
+def _list_extension(target: str, summary: str, tag: str) -> type[OpenApiViewExtension]:
+    """Describe a layer's list view: its filters, a FeatureCollection, its 400s."""
+    class ListSchema(OpenApiViewExtension):
+        target_class = target
+        match_subclasses = False
+
+        def view_replacement(self):
+            class Fixed(self.target_class):
+                @extend_schema(
+                    operation_id=f"{tag}_list", summary=summary, tags=[tag],
+                    parameters=LAYER_PARAMETERS[tag], responses=LIST_RESPONSES,
+                )
+                def get(self, request, *args, **kwargs):
+                    return super().get(request, *args, **kwargs)
+
+            return Fixed
+
+    ListSchema.__name__ = f"{target.rsplit('.', 1)[-1]}Schema"
+    return ListSchema
+
+
+def _detail_extension(target: str, summary: str, tag: str) -> type[OpenApiViewExtension]:
+    class DetailSchema(OpenApiViewExtension):
+        target_class = target
+        match_subclasses = False
+
+        def view_replacement(self):
+            class Fixed(self.target_class):
+                @extend_schema(
+                    operation_id=f"{tag}_retrieve", summary=summary, tags=[tag],
+                    responses=DETAIL_RESPONSES,
+                )
+                def get(self, request, *args, **kwargs):
+                    return super().get(request, *args, **kwargs)
+
+            return Fixed
+
+    DetailSchema.__name__ = f"{target.rsplit('.', 1)[-1]}Schema"
+    return DetailSchema
+
+
+def _plain_json_extension(target: str, summary: str, tag: str) -> type[OpenApiViewExtension]:
+    """A JSON answer for a view whose ``get`` has no schema of its own (none is overridden)."""
+
+    class PlainSchema(OpenApiViewExtension):
+        target_class = target
+        match_subclasses = False
+
+        def view_replacement(self):
+            if hasattr(self.target_class.get, "_spectacular_annotation"):
+                return self.target_class
+
+            class Fixed(self.target_class):
+                @extend_schema(summary=summary, tags=[tag], responses={
+                    (200, "application/json"): OpenApiTypes.OBJECT,
+                    400: OpenApiResponse(Error, description="A bad parameter"),
+                })
+                def get(self, request, *args, **kwargs):
+                    return super().get(request, *args, **kwargs)
+
+            return Fixed
+
+    PlainSchema.__name__ = f"{target.rsplit('.', 1)[-1]}Schema"
+    return PlainSchema
+
+
+# Registered on import (geo.urls imports this module for the docs view).
+EXTENSIONS = [
+    _list_extension("sites.api.views.ProjectListView", "Key projects (GeoJSON)", "projects"),
+    _detail_extension("sites.api.views.ProjectDetailView", "One key project", "projects"),
+    _list_extension(
+        "sites.api.views.LivelihoodListView", "Livelihood works (GeoJSON)", "livelihood"
+    ),
+    _detail_extension(
+        "sites.api.views.LivelihoodDetailView", "One livelihood work", "livelihood"
+    ),
+    _list_extension("markets.api.views.ZoneListView", "Market zones (GeoJSON)", "markets"),
+    _detail_extension("markets.api.views.ZoneDetailView", "One market zone", "markets"),
+    # The mounted views add writes to those two; their GET is the same.
+    _list_extension("markets.api.editing.ZoneCollectionView", "Market zones (GeoJSON)", "markets"),
+    _detail_extension("markets.api.editing.ZoneItemView", "One market zone", "markets"),
+    _plain_json_extension("markets.api.views.ZoneScheduleView",
+                          "A zone's opening intervals day by day", "markets"),
+    _plain_json_extension("markets.api.views.HoursPreviewView",
+                          "Preview an opening_hours rule (staff)", "markets"),
+]
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    """Swagger UI for ``/api/schema/``, from local static files."""

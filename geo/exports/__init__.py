@@ -1,0 +1,1 @@
+"""Downloads of the map layers: streaming GeoJSON (streaming.py), other file formats (files.py)."""

@@ -1,0 +1,239 @@
+"""A layer as a GeoPackage, zipped Shapefiles, CSV or Excel file, via geopandas and pyogrio.
+
+The rows come from the same SQL as the GeoJSON (``geo.geojson.features_sql``), so every format
+holds the same features, properties and 6-decimal WGS84 coordinates. Files are written into a
+temporary directory this module creates; no name from a request reaches GDAL.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from django.contrib.gis.db.models.functions import PointOnSurface
+from django.db.models import FloatField, Func, QuerySet
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from geo.exports.streaming import stream_features
+
+WGS84 = "EPSG:4326"
+AS_OF = "data_as_of"
+DBF_NAME_BYTES = 10  # dBase III field names: at most 10 bytes
+# Shapefiles hold one geometry type each; the livelihood layer mixes all three families.
+FAMILIES = {
+    "points": ("Point", "MultiPoint"),
+    "lines": ("LineString", "MultiLineString"),
+    "polygons": ("Polygon", "MultiPolygon"),
+}
+
+
+class _X(Func):
+    function = "ST_X"
+    output_field = FloatField()
+
+
+class _Y(Func):
+    function = "ST_Y"
+    output_field = FloatField()
+
+
+@dataclass(frozen=True)
+class Table:
+    """The features of one layer as columns: properties (in the selector's order) + geometry."""
+
+    name: str
+    columns: list[str]
+    frame: gpd.GeoDataFrame
+    as_of: dt.datetime
+
+
+def load_table(
+    queryset: QuerySet, *, geom: str, properties: dict, name: str, as_of: dt.datetime
+) -> Table:
+    """Run the layer's SQL once and gather its features with a representative point (lon/lat)."""
+    props = dict(properties)
+    # ST_PointOnSurface: a point guaranteed on the feature (a centroid may fall outside it).
+    props["lon"] = _X(PointOnSurface(geom))
+    props["lat"] = _Y(PointOnSurface(geom))
+    records: list[dict] = []
+    geoms: list = []
+    for texts in stream_features(queryset, geom=geom, properties=props):
+        for text in texts:
+            feature = json.loads(text)
+            row = {key: _cell(value) for key, value in feature["properties"].items()}
+            row["lon"], row["lat"] = round(row["lon"], 6), round(row["lat"], 6)
+            records.append(row)
+            geoms.append(shapely.from_geojson(json.dumps(feature["geometry"])))
+    columns = [*properties, AS_OF, "lon", "lat"]
+    stamp = as_of.isoformat()
+    frame = pd.DataFrame.from_records(records, columns=[c for c in columns if c != AS_OF])
+    frame.insert(len(properties), AS_OF, stamp)
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
+    return Table(name=name, columns=columns, frame=gdf, as_of=as_of)
+
+
+def _cell(value: object) -> object:
+    """Lists and objects (e.g. a zone's permitted goods) as JSON text with real Chinese."""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def wkt(table: Table) -> list[str]:
+    return [shapely.to_wkt(g, rounding_precision=6, trim=True) for g in table.frame.geometry]
+
+
+# --- GeoPackage -------------------------------------------------------------------------------
+
+
+def to_gpkg(table: Table) -> bytes:
+    """One feature table named for the layer, plus a ``metadata`` table (layer, data as of)."""
+    with tempfile.TemporaryDirectory(prefix="export-") as tmp:
+        path = Path(tmp) / "export.gpkg"
+        pyogrio.write_dataframe(
+            table.frame, path, layer=table.name, driver="GPKG",
+            geometry_type=_geometry_type(table.frame), spatial_index=True,
+        )
+        meta = pd.DataFrame(
+            {"key": ["layer", AS_OF, "crs", "features"],
+             "value": [table.name, table.as_of.isoformat(), WGS84, str(len(table.frame))]}
+        )
+        pyogrio.write_dataframe(meta, path, layer="metadata", driver="GPKG", append=True)
+        return path.read_bytes()
+
+
+def _geometry_type(frame: gpd.GeoDataFrame) -> str:
+    types = set(frame.geom_type.dropna())
+    return types.pop() if len(types) == 1 else "Unknown"
+
+
+# --- Shapefile --------------------------------------------------------------------------------
+
+
+def dbf_names(columns: list[str]) -> dict[str, str]:
+    """Full column name -> a unique DBF field name of at most 10 bytes."""
+    result: dict[str, str] = {}
+    used: set[str] = set()
+    for column in columns:
+        ascii_name = re.sub(r"[^A-Za-z0-9_]", "_", column)
+        candidate = ascii_name[:DBF_NAME_BYTES]
+        n = 1
+        while candidate.lower() in used:
+            suffix = f"_{n}"
+            candidate = ascii_name[: DBF_NAME_BYTES - len(suffix)] + suffix
+            n += 1
+        used.add(candidate.lower())
+        result[column] = candidate
+    return result
+
+
+SHAPEFILE_README = """{layer}: ESRI Shapefiles, data as of {as_of}.
+One shapefile per geometry type ({layer}_points, {layer}_lines, {layer}_polygons), WGS84
+(EPSG:4326), text in UTF-8 (.cpg). dBase limits field names to 10 bytes: fields.csv maps each
+short name to the full name. Text fields hold at most 254 bytes; longer values are cut here and
+complete in the GeoPackage, CSV, Excel and GeoJSON downloads.
+"""
+
+
+def to_shapefile_zip(table: Table) -> bytes:
+    """``<layer>_<points|lines|polygons>.shp`` (UTF-8, .cpg) per family, and ``fields.csv``."""
+    names = dbf_names(table.columns)
+    frame = table.frame.rename(columns=names)
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="export-") as tmp, zipfile.ZipFile(
+        buffer, "w", zipfile.ZIP_DEFLATED
+    ) as archive:
+        for family, types in FAMILIES.items():
+            part = frame[frame.geom_type.isin(types)]
+            if part.empty:
+                continue
+            stem = f"{table.name}_{family}"
+            # A shapefile has one type: promote to multi only when multi parts occur.
+            promote = bool(part.geom_type.str.startswith("Multi").any())
+            pyogrio.write_dataframe(
+                part, Path(tmp) / f"{stem}.shp", driver="ESRI Shapefile", encoding="UTF-8",
+                promote_to_multi=promote,
+            )
+            for path in sorted(Path(tmp).glob(f"{stem}.*")):
+                archive.write(path, path.name)
+        mapping = io.StringIO()
+        writer = csv.writer(mapping, lineterminator="\r\n")
+        writer.writerow(["dbf_name", "full_name"])
+        writer.writerows([dbf, full] for full, dbf in names.items())
+        archive.writestr("fields.csv", "\ufeff" + mapping.getvalue())
+        archive.writestr("readme.txt", SHAPEFILE_README.format(
+            layer=table.name, as_of=table.as_of.isoformat()))
+    return buffer.getvalue()
+
+
+# --- CSV and Excel ----------------------------------------------------------------------------
+
+
+def _rows(table: Table):
+    frame = table.frame.drop(columns="geometry")
+    for values, text in zip(frame.itertuples(index=False, name=None), wkt(table), strict=True):
+        yield [None if _missing(v) else v for v in values] + [text]
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def to_csv(table: Table) -> bytes:
+    """UTF-8 with a BOM (Excel on Chinese Windows reads it as UTF-8), a WKT column last."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*table.columns, "wkt"])
+    for row in _rows(table):
+        writer.writerow(["" if v is None else _text(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def to_xlsx(table: Table) -> bytes:
+    """A sheet named for the layer with the CSV's columns, and a ``metadata`` sheet."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(table.name[:31])
+    sheet.append([*table.columns, "wkt"])
+    for row in _rows(table):
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
+    meta = book.create_sheet("metadata")
+    for pair in (("layer", table.name), (AS_OF, table.as_of.isoformat()), ("crs", WGS84),
+                 ("features", len(table.frame))):
+        meta.append(list(pair))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _xlsx_cell(sheet, value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value.startswith("="):
+        # Text, never a formula: data typed by users must not run in the reader's Excel.
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+WRITERS = {"gpkg": to_gpkg, "zip": to_shapefile_zip, "csv": to_csv, "xlsx": to_xlsx}

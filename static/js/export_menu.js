@@ -1,0 +1,65 @@
+// "Export this view" on the map page: download links for every layer and format that carry
+// the map's current filters (portal.params, set by map.js) and, on request, the area in view.
+// The menu's translated HTML is a <template> in sites/map.html; Leaflet is the global L.
+
+const L = window.L;
+
+/** The download URL of a layer in a format, with the list's filters and an optional bbox. */
+export function downloadUrl(layer, format, params = {}, bbox = null) {
+  const query = new URLSearchParams(params);
+  if (bbox) query.set("bbox", bbox);
+  const text = query.toString();
+  return `/api/v1/${layer}.${format}${text ? `?${text}` : ""}`;
+}
+
+const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
+
+/** The map's view as minx,miny,maxx,maxy in WGS84, clamped to valid degrees (6 decimals). */
+export function viewBbox(map) {
+  const b = map.getBounds();
+  return [
+    clamp(b.getWest(), -180, 180),
+    clamp(b.getSouth(), -90, 90),
+    clamp(b.getEast(), -180, 180),
+    clamp(b.getNorth(), -90, 90),
+  ].map((v) => v.toFixed(6)).join(",");
+}
+
+function refresh(portal, root) {
+  const inView = root.querySelector("input[name='export-in-view']").checked;
+  const bbox = inView ? viewBbox(portal.map) : null;
+  const params = portal.params || {};
+  for (const link of root.querySelectorAll("a[data-layer]")) {
+    const { layer, format } = link.dataset;
+    link.href = downloadUrl(layer, format, params[layer] || {}, bbox);
+  }
+}
+
+export function installExportMenu(portal) {
+  const template = document.getElementById("export-menu-template");
+  if (!template || portal.exportMenu) return null;
+  const control = L.control({ position: "bottomleft" });
+  control.onAdd = () => {
+    const root = template.content.firstElementChild.cloneNode(true);
+    L.DomEvent.disableClickPropagation(root);
+    L.DomEvent.disableScrollPropagation(root);
+    return root;
+  };
+  control.addTo(portal.map);
+  const root = control.getContainer();
+  const update = () => refresh(portal, root);
+  root.querySelector("input[name='export-in-view']").addEventListener("change", update);
+  portal.map.on("moveend", update);
+  document.addEventListener("portal:map-reloaded", update);
+  update();
+  portal.exportMenu = root;
+  return root;
+}
+
+if (window.portalMap) {
+  installExportMenu(window.portalMap);
+} else {
+  document.addEventListener("portal:map-ready", (event) => installExportMenu(event.detail), {
+    once: true,
+  });
+}
