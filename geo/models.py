@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import IsValid
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -92,8 +93,10 @@ def geometry_types(field: str, types: tuple[str, ...], name: str) -> models.Chec
     return models.CheckConstraint(
         condition=GeometryTypeIn(field, types),
         name=name,
-        violation_error_message=_("Geometry type must be one of: %(types)s.")
-        % {"types": ", ".join(types)},
+        # Lazy, so the message follows the language of the request that sees it.
+        violation_error_message=format_lazy(
+            _("Geometry type must be one of: {types}."), types=", ".join(types)
+        ),
     )
 
 

@@ -24,6 +24,14 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 _seq = itertools.count(1)
 
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Hash test passwords with MD5: PBKDF2's deliberate slowness costs ~1 s per user."""
+    from django.conf import settings as dj_settings
+
+    dj_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 # The demo frame (DOMAIN.md): lon 98.20-98.36, lat 39.74-39.84.
 CITY = Polygon.from_bbox((98.20, 39.74, 98.36, 39.84))
 CITY.srid = 4326
@@ -151,7 +159,8 @@ def user_factory(db):
         user = User.objects.create_user(password="pw-for-tests-1", **kw)
         if role:
             assert role in ALL_ROLES, role
-            user.groups.add(Group.objects.get(name=role))
+            # get_or_create: transactional (browser) tests flush the migration-made groups.
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
         if department is not None:
             StaffProfile.objects.create(user=user, department=department)
         return user
