@@ -36,7 +36,9 @@ def quote(text: str) -> str:
 
 def fragments() -> dict[str, str]:
     found: dict[str, str] = {}
-    for path in sorted((ROOT / "locale" / "fragments").glob("*.po")):
+    # lead.po first: where two fragments translate one msgid differently, it decides.
+    paths = sorted((ROOT / "locale" / "fragments").glob("*.po"), key=lambda p: p.stem != "lead")
+    for path in paths:
         for m in ENTRY.finditer(path.read_text(encoding="utf-8")):
             msgid = unquote(m["id"])
             strs = STR.findall(m["strs"])
@@ -47,6 +49,9 @@ def fragments() -> dict[str, str]:
 
 
 def main() -> None:
+    # The fragments are the source of truth: start from an empty catalog, so msgmerge has
+    # nothing to fuzzy-match against.
+    CATALOG.unlink(missing_ok=True)
     subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "--no-obsolete",
          "--ignore=.venv/*", "--ignore=var/*", "--ignore=static/vendor/*", "--ignore=tests/*",
@@ -72,10 +77,17 @@ def main() -> None:
         return head + f"msgstr {quote(value)}\n\n"
 
     text = ENTRY.sub(fill, text)
-    text = text.replace("#, fuzzy\n", "", 1) if text.startswith("# SOME") else text
+    header = text[: text.index('msgid ""')]
+    text = text.replace(header, "# Simplified Chinese catalog of the city map portal.\n", 1)
+    text = text.replace("#, fuzzy\n", "", 1)  # the header's
+    text = text.replace(
+        '"Project-Id-Version: PACKAGE VERSION\\n"', '"Project-Id-Version: portal\\n"'
+    )
+    text = text.replace('"Language: \\n"', '"Language: zh_Hans\\n"')
     CATALOG.write_text(text, encoding="utf-8")
     subprocess.run(
-        [sys.executable, "manage.py", "compilemessages", "-l", "zh_Hans"], cwd=ROOT, check=True
+        [sys.executable, "manage.py", "compilemessages", "-l", "zh_Hans", "--ignore=.venv/*"],
+        cwd=ROOT, check=True,
     )
     for msgid in missing:
         print(f"untranslated: {msgid!r}")
