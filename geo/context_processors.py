@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
 
+from geo import roles
 from geo.models import CityBoundary
 
 
@@ -14,7 +15,17 @@ def city_bbox() -> tuple[float, float, float, float]:
 
 def portal(request) -> dict:
     """Map configuration every page may pass to its script (via json_script)."""
+    user = request.user
     return {
+        # Which staff pages the navigation offers (each page checks permissions itself).
+        "nav": {
+            "dashboard": roles.is_staff_reader(user),
+            "market_rules": roles.has_role(
+                user, roles.URBAN_MANAGEMENT, roles.MARKET_SUPERVISION
+            ),
+            "market_edit": roles.has_role(user, roles.URBAN_MANAGEMENT),
+            "sites_import": roles.has_role(user, roles.PROJECT_OFFICE),
+        },
         "map_config": {
             "basemap": settings.BASEMAP,
             "basemapUrl": settings.BASEMAP_URL,
