@@ -34,8 +34,9 @@ STAGE_COLORS = {
     "suspended": "#b3261e",
 }
 LIGHT_COLORS = {lights.GREEN: "#188038", lights.YELLOW: "#f9ab00", lights.RED: "#b3261e"}
+# The same palette as static/js/map.js, so the printed map reads like the live one.
 MILESTONE_COLORS = {
-    selectors.ON_TIME: "#1967d2", selectors.LATE: "#b3261e", selectors.DONE: "#188038"
+    selectors.ON_TIME: "#188038", selectors.LATE: "#f9ab00", selectors.DONE: "#1a62c9"
 }
 LIVELIHOOD_COLOR = "#8e24aa"
 

@@ -48,6 +48,8 @@ def map_strings() -> dict:
             "workStatus": _labels(WorkStatus.choices),
             "kind": _labels(ZoneKind.choices),
             "zoneStatus": _labels(ZoneStatus.choices),
+            # Only labels: the lights themselves reach staff only, through the API.
+            "milestoneLight": selectors.milestone_light_labels(),
         },
         "fields": {
             "code": _("Code"),
@@ -58,12 +60,14 @@ def map_strings() -> dict:
             "status": _("Status"),
             "kind": _("Kind"),
             "opening_hours": _("Opening hours"),
+            "milestone_light": _("Milestone progress"),
         },
         "messages": {
             "legend": _("Legend"),
             "loaded": _("Map layers loaded."),
             "failed": _("Could not load:"),
             "details": _("Details"),
+            "livelihoodLights": _("Livelihood works: milestone progress"),
         },
     }
 
@@ -79,7 +83,9 @@ def map_page(request: HttpRequest) -> HttpResponse:
 def map_filter_options(*, staff: bool) -> dict:
     """Choices and labels of the map's filter panel and month slider (static/js/map_filters.js).
 
-    Leaders and status lights are staff fields in the API, so their filters are staff-only.
+    Leaders and status lights are staff fields in the API, so their filters are staff-only:
+    ``light`` (projects: green / yellow / red) and ``milestone_light`` (livelihood works: on
+    time / late / done, sent to the livelihood API as its ``light``).
     """
     today = timezone.localdate()
     options = {
@@ -107,7 +113,7 @@ def map_filter_options(*, staff: bool) -> dict:
             "progress": _("Physical progress"), "investment": _("Investment this year (万元)"),
             "light_reasons": _("Why"), "nextMilestone": _("Next milestone"),
             "details": _("Details"), "onTrack": _("On track"),
-            "milestone": _("Milestone progress"),
+            "milestone": _("Milestone progress"), "milestone_light": _("Milestone progress"),
         },
     }
     if staff:

@@ -58,6 +58,25 @@ export const PALETTES = {
 };
 const FALLBACK_COLOR = "#555f6b";
 
+// Status-light colours of projects (sites.lights: green / yellow / red).
+export const LIGHT_COLORS = { green: "#188038", yellow: "#f9ab00", red: "#b3261e" };
+
+// A livelihood work's light is its milestone progress (sites.selectors.with_milestone_light).
+// The API gives `milestone_light` to staff only; where a feature carries it, it replaces the
+// category as the work's colour: on time reads as a green light, late as amber, done as blue.
+export const MILESTONE_PALETTE = {
+  property: "milestone_light",
+  colors: { on_time: LIGHT_COLORS.green, late: LIGHT_COLORS.yellow, done: "#1a62c9" },
+};
+
+/** The palette a feature is coloured by: a livelihood work's light where it has one. */
+export function paletteFor(layerName, properties) {
+  if (layerName === "livelihood" && properties?.[MILESTONE_PALETTE.property]) {
+    return MILESTONE_PALETTE;
+  }
+  return PALETTES[layerName];
+}
+
 // Which properties a popup lists, and the label catalogue (map-strings) that translates codes.
 const POPUP_FIELDS = {
   projects: [
@@ -66,6 +85,7 @@ const POPUP_FIELDS = {
     ["lead_department", null],
   ],
   livelihood: [
+    ["milestone_light", "milestoneLight", "milestone_light"],
     ["programme", "programme"],
     ["category", "category"],
     ["status", "workStatus"],
@@ -91,7 +111,7 @@ export function paneName(layerName) {
 
 /** The colour of a feature of a layer, by that layer's classifying property. */
 export function featureColor(layerName, properties) {
-  const palette = PALETTES[layerName];
+  const palette = paletteFor(layerName, properties);
   return palette.colors[properties?.[palette.property]] || FALLBACK_COLOR;
 }
 
@@ -100,13 +120,16 @@ export function featureStyle(layerName, feature) {
   const props = feature.properties || {};
   const color = featureColor(layerName, props);
   const classValue = props[PALETTES[layerName].property] || "unknown";
+  let className = `portal-feature portal-${layerName} portal-${layerName}-${classValue}`;
+  const light = props[MILESTONE_PALETTE.property];
+  if (layerName === "livelihood" && light) className += ` portal-livelihood-light-${light}`;
   const style = {
     color,
     weight: 2,
     opacity: 0.9,
     fillColor: color,
     fillOpacity: 0.35,
-    className: `portal-feature portal-${layerName} portal-${layerName}-${classValue}`,
+    className,
     pane: paneName(layerName),
   };
   if (layerName === "livelihood" && /LineString/.test(feature.geometry?.type || "")) {
@@ -242,34 +265,59 @@ function swatch(color, shape) {
   return span;
 }
 
-/** A collapsible legend of every layer's colours. */
+const LEGEND_CATALOGUES = { projects: "stage", livelihood: "category", markets: "kind" };
+const LEGEND_SHAPES = { projects: "point", livelihood: "line", markets: "area" };
+
+/** One layer's legend section: a heading and a swatch per colour of `palette`. */
+function legendSection(layerName, palette, catalogue, title, prefix = layerName) {
+  const section = document.createElement("section");
+  section.dataset.legendLayer = layerName;
+  const heading = document.createElement("h3");
+  heading.textContent = title;
+  const list = document.createElement("ul");
+  for (const [code, color] of Object.entries(palette.colors)) {
+    const item = document.createElement("li");
+    item.dataset.legend = `${prefix}-${code}`;
+    const label = document.createElement("span");
+    label.textContent = strings.labels[catalogue]?.[code] || code;
+    item.append(swatch(color, LEGEND_SHAPES[layerName]), label);
+    list.append(item);
+  }
+  section.append(heading, list);
+  return section;
+}
+
+/**
+ * A collapsible legend of every layer's colours. `control.showMilestoneLights()` swaps the
+ * livelihood categories for the milestone-light colours, once features carrying them are drawn.
+ */
 export function legendControl() {
   const control = L.control({ position: "bottomright" });
+  let livelihoodSection = null;
   control.onAdd = () => {
     const root = L.DomUtil.create("details", "map-legend");
     root.open = window.matchMedia("(min-width: 48rem)").matches;
     const summary = document.createElement("summary");
     summary.textContent = strings.messages.legend || "Legend";
     root.append(summary);
-    const catalogues = { projects: "stage", livelihood: "category", markets: "kind" };
-    const shapes = { projects: "point", livelihood: "line", markets: "area" };
     for (const layerName of LAYER_NAMES) {
-      const heading = document.createElement("h3");
-      heading.textContent = strings.layers[layerName] || layerName;
-      const list = document.createElement("ul");
-      for (const [code, color] of Object.entries(PALETTES[layerName].colors)) {
-        const item = document.createElement("li");
-        item.dataset.legend = `${layerName}-${code}`;
-        const label = document.createElement("span");
-        label.textContent = strings.labels[catalogues[layerName]]?.[code] || code;
-        item.append(swatch(color, shapes[layerName]), label);
-        list.append(item);
-      }
-      root.append(heading, list);
+      const section = legendSection(layerName, PALETTES[layerName],
+        LEGEND_CATALOGUES[layerName], strings.layers[layerName] || layerName);
+      if (layerName === "livelihood") livelihoodSection = section;
+      root.append(section);
     }
     L.DomEvent.disableClickPropagation(root);
     L.DomEvent.disableScrollPropagation(root);
     return root;
+  };
+  control.showMilestoneLights = () => {
+    if (!livelihoodSection || livelihoodSection.dataset.lights === "true") return;
+    const title = strings.messages.livelihoodLights || strings.layers.livelihood || "livelihood";
+    const section = legendSection("livelihood", MILESTONE_PALETTE, "milestoneLight", title,
+      "livelihood-light");
+    section.dataset.lights = "true";
+    livelihoodSection.replaceWith(section);
+    livelihoodSection = section;
   };
   return control;
 }
@@ -308,6 +356,10 @@ export async function reloadAll(portal, params = {}) {
     if (result.status === "fulfilled") {
       fillLayer(name, portal.layers[name], result.value);
       portal.counts[name] = result.value.length;
+      // Only staff get the light: once a work carries one, the legend shows the light colours.
+      if (name === "livelihood" && result.value.some((f) => f.properties?.milestone_light)) {
+        portal.legend?.showMilestoneLights();
+      }
     } else {
       portal.layers[name].clearLayers();
       portal.counts[name] = 0;
@@ -342,9 +394,9 @@ export async function initMap(elementId = "map") {
   }
   const collapsed = !window.matchMedia("(min-width: 48rem)").matches;
   L.control.layers(null, overlays, { collapsed }).addTo(map);
-  legendControl().addTo(map);
+  const legend = legendControl().addTo(map);
 
-  const portal = { map, config, layers, counts: {}, generation: 0, reload: null };
+  const portal = { map, config, layers, legend, counts: {}, generation: 0, reload: null };
   portal.reload = (params) => reloadAll(portal, params);
   await reloadAll(portal);
   window.portalMap = portal;

@@ -4,7 +4,7 @@
 // printable battle map. Options and translated labels come from json_script "map-filters".
 
 import { readJSON } from "./basemap.js";
-import { DETAIL_URLS } from "./map.js";
+import { DETAIL_URLS, LIGHT_COLORS, MILESTONE_PALETTE } from "./map.js";
 
 const L = window.L;
 const options = readJSON("map-filters", { staff: false, months: [], choices: {}, strings: {} });
@@ -14,17 +14,25 @@ const S = options.strings;
 const COMMON = ["department", "district", "leader", "q", "as_of"];
 const LAYER_KEYS = {
   projects: ["stage", "build_type", "category", "light", ...COMMON],
-  livelihood: ["programme", ...COMMON],
+  livelihood: ["programme", "milestone_light", ...COMMON],
 };
+// A page-URL key that goes to a layer's API under another name: both layers' APIs call their
+// light `light`, but a work's (on time / late / done) is not a project's (green / yellow / red).
+const API_NAMES = { livelihood: { milestone_light: "light" } };
 const SELECTS = ["stage", "build_type", "category", "programme", "department", "district",
-  "leader", "light"];
-export const LIGHT_COLORS = { green: "#188038", yellow: "#f9ab00", red: "#b3261e" };
+  "leader", "light", "milestone_light"];
+export { LIGHT_COLORS };
 
-/** The filter state from a query string: only known keys, empty values dropped. */
+/**
+ * The filter state from a query string: only known keys, empty values dropped, and no select
+ * this user is not offered (a shared staff link must not make the public's layers fail on a
+ * staff-only filter such as the lights).
+ */
 export function stateFromQuery(search) {
   const query = new URLSearchParams(search);
   const state = {};
   for (const key of [...SELECTS, "q", "as_of"]) {
+    if (SELECTS.includes(key) && !options.choices[key]) continue;
     const value = (query.get(key) || "").trim();
     if (value) state[key] = value;
   }
@@ -36,7 +44,9 @@ export function layerParams(state) {
   const params = { markets: {} };
   for (const [layer, keys] of Object.entries(LAYER_KEYS)) {
     params[layer] = {};
-    for (const key of keys) if (state[key]) params[layer][key] = state[key];
+    for (const key of keys) {
+      if (state[key]) params[layer][API_NAMES[layer]?.[key] || key] = state[key];
+    }
   }
   return params;
 }
@@ -183,8 +193,15 @@ export function livelihoodPopup(feature) {
   if (p.next_milestone) {
     addRow(list, S.nextMilestone, `${p.next_milestone} (${p.next_milestone_date})`);
   }
-  addRow(list, S.milestone, p.milestone_light_label);
   root.append(list);
+  if (p.milestone_light) {
+    // Staff only: the work's light is its milestone progress, in the colour it is drawn in.
+    const box = el("div", { className: "popup-light milestone-light" });
+    box.style.borderLeftColor = MILESTONE_PALETTE.colors[p.milestone_light] || "";
+    box.dataset.light = p.milestone_light;
+    box.append(el("strong", { textContent: `${S.milestone}: ${p.milestone_light_label}` }));
+    root.append(box);
+  }
   root.append(el("a", { href: DETAIL_URLS.livelihood(feature.id), textContent: S.details }));
   return root;
 }
