@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.db.models import Extent
 
 from geo import roles
@@ -15,7 +16,8 @@ def city_bbox() -> tuple[float, float, float, float]:
 
 def portal(request) -> dict:
     """Map configuration every page may pass to its script (via json_script)."""
-    user = request.user
+    # The admin's geometry widget asks for the map configuration without a request.
+    user = getattr(request, "user", None) or AnonymousUser()
     return {
         # Which staff pages the navigation offers (each page checks permissions itself).
         "nav": {
