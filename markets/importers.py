@@ -1,16 +1,14 @@
 """Bulk import of market-zone boundaries from GeoJSON, GeoPackage or a zipped Shapefile.
 
-Files arrive as bytes (an upload or a file the operator named on the command line); GDAL only
-ever sees an in-memory buffer or a temporary directory created here with fixed member names, so
-no user string reaches GDAL as a path (no /vsicurl/ and friends). Each row goes through the same
-services as the API (markets.services), inside one transaction with a savepoint per row: the dry
-run rolls everything back, "apply" commits only when no row was rejected.
+Files arrive as bytes (an upload or a file the operator named on the command line) and are read
+by geo.uploads: GDAL only ever sees an in-memory buffer or a temporary directory with fixed
+member names, so no user string reaches GDAL as a path (no /vsicurl/ and friends). Each row goes
+through the same services as the API (markets.services), inside one transaction with a savepoint
+per row: the dry run rolls everything back, "apply" commits only when no row was rejected.
 """
 
 from __future__ import annotations
 
-import io
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from geo import uploads
 from geo.models import Department
 from geo.validation import check_polygon
 from markets import services
@@ -28,8 +27,9 @@ from markets.models import MarketZone, ZoneKind, ZoneStatus
 
 ENCODINGS = ("auto", "utf-8", "gbk", "gb18030")
 SHAPEFILE_MEMBERS = {".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml"}
-MAX_ZIP_MEMBERS = 20
-MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024  # a zip bomb stops here, long before the disk fills
+# Zip limits, the encoding detection and the GDAL reads live in geo.uploads.
+MAX_ZIP_MEMBERS = uploads.MAX_ZIP_MEMBERS
+MAX_UNCOMPRESSED_BYTES = uploads.MAX_UNZIPPED_BYTES
 MAX_ROWS = 2000
 # Column names accepted for each field (English codes or the Chinese headers staff use).
 COLUMNS = {
@@ -47,8 +47,7 @@ ALIASES = {
     "夜市": "night_market", "拟设": "proposed", "规划": "proposed", "启用": "active",
     "运营": "active", "暂停": "suspended",
 }
-CPG_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "gbk": "gbk", "936": "gbk", "cp936": "gbk",
-                 "gb2312": "gbk", "gb18030": "gb18030"}
+CPG_ENCODINGS = uploads.CPG_ENCODINGS
 
 
 @dataclass
@@ -83,100 +82,45 @@ def _format_of(data: bytes, filename: str) -> str:
     name = filename.lower()
     if name.startswith("/vsi") or "/vsi" in name:
         raise _fail(_("Virtual file system paths are not accepted."), "vsi")
-    if data[:4] == b"PK\x03\x04" or name.endswith(".zip"):
+    # The bytes first; the name decides only what the bytes leave open.
+    kind = uploads.format_of(data)
+    if kind == "zip" or name.endswith(".zip"):
         return "zip"
-    if data[:16] == b"SQLite format 3\x00" or name.endswith(".gpkg"):
+    if kind == "gpkg" or name.endswith(".gpkg"):
         return "gpkg"
-    if name.endswith((".geojson", ".json")) or data.lstrip()[:1] == b"{":
+    if name.endswith((".geojson", ".json")) or kind == "json":
         return "geojson"
     raise _fail(_("Upload a GeoJSON file, a GeoPackage or a zipped Shapefile."), "format")
 
 
-def _detect_dbf_encoding(dbf: bytes, cpg: str | None) -> str:
-    """UTF-8 when the records decode as UTF-8, else GB18030 (a superset of GBK/GB2312).
-
-    A .cpg naming another code page is trusted; one claiming UTF-8 is not when the bytes
-    are not UTF-8 (common with files exported from Chinese desktop GIS).
-    """
-    declared = CPG_ENCODINGS.get((cpg or "").strip().lower())
-    if cpg and declared is None:
-        return cpg.strip()
-    header_length = int.from_bytes(dbf[8:10], "little") if len(dbf) >= 10 else 0
-    records = dbf[header_length:]
-    try:
-        records.decode("utf-8")
-    except UnicodeDecodeError:
-        return "gb18030"
-    return "utf-8"
-
-
 def _read_zip(data: bytes, encoding: str):
-    import pyogrio
-
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise _fail(_("The zip file is damaged."), "bad_zip") from None
-    members = [info for info in archive.infolist() if not info.is_dir()]
-    if len(members) > MAX_ZIP_MEMBERS:
-        raise _fail(_("The zip holds too many files (at most %(max)d).")
-                    % {"max": MAX_ZIP_MEMBERS}, "zip_members")
-    if sum(info.file_size for info in members) > MAX_UNCOMPRESSED_BYTES:
-        raise _fail(_("The zip unpacks to more than %(max)d MB.")
-                    % {"max": MAX_UNCOMPRESSED_BYTES // (1024 * 1024)}, "zip_size")
+    archive, members = uploads.open_zip(data)
     by_suffix: dict[str, zipfile.ZipInfo] = {}
     for info in members:
         suffix = Path(info.filename).suffix.lower()
         if suffix not in SHAPEFILE_MEMBERS or suffix in by_suffix:
-            raise _fail(
-                _("Unexpected file in the zip: %(name)s. A zipped Shapefile holds one .shp "
-                  "with its .shx, .dbf, .prj and optionally .cpg.") % {"name": info.filename},
-                "zip_member",
-            )
+            raise _fail(_(uploads.ZIP_MEMBER) % {"name": info.filename}, "zip_member")
         by_suffix[suffix] = info
     missing = {".shp", ".shx", ".dbf"} - set(by_suffix)
     if missing:
         raise _fail(_("The zip lacks the Shapefile's %(missing)s.")
                     % {"missing": ", ".join(sorted(missing))}, "zip_incomplete")
-    with tempfile.TemporaryDirectory(prefix="zone-import-") as tmp:
-        # Fixed member names in a directory of our own: nothing from the archive names a path.
-        for suffix, info in by_suffix.items():
-            content = archive.read(info)
-            if len(content) > MAX_UNCOMPRESSED_BYTES:
-                raise _fail(_("The zip unpacks to more than %(max)d MB.")
-                            % {"max": MAX_UNCOMPRESSED_BYTES // (1024 * 1024)}, "zip_size")
-            (Path(tmp) / f"layer{suffix}").write_bytes(content)
-        cpg = None
-        if ".cpg" in by_suffix:
-            cpg = archive.read(by_suffix[".cpg"]).decode("ascii", "replace")
-        if encoding == "auto":
-            encoding = _detect_dbf_encoding((Path(tmp) / "layer.dbf").read_bytes(), cpg)
-        return pyogrio.read_dataframe(Path(tmp) / "layer.shp", encoding=encoding), encoding
+    return uploads.read_shapefile(archive, by_suffix, encoding=encoding)
 
 
 def read_frame(*, data: bytes, filename: str, encoding: str = "auto"):
     """The file's features as a GeoDataFrame in WGS84, and the text encoding used."""
-    import pyogrio
-    from pyogrio.errors import DataLayerError, DataSourceError
-
     if encoding not in ENCODINGS:
         raise _fail(_("Unknown encoding %(enc)s.") % {"enc": encoding}, "encoding")
     kind = _format_of(data, filename)
-    try:
-        if kind == "zip":
-            frame, used = _read_zip(data, encoding)
-        elif kind == "gpkg":
-            # A temporary file of our own named *.gpkg (GDAL warns about extension-less ones).
-            with tempfile.TemporaryDirectory(prefix="zone-import-") as tmp:
-                (Path(tmp) / "layer.gpkg").write_bytes(data)
-                frame, used = pyogrio.read_dataframe(Path(tmp) / "layer.gpkg"), "utf-8"
-        else:
-            used = None if encoding == "auto" else encoding
-            frame = pyogrio.read_dataframe(io.BytesIO(data), encoding=used)
-            used = used or "utf-8"
-    except (DataSourceError, DataLayerError) as exc:
-        raise _fail(_("The file could not be read: %(error)s") % {"error": exc}, "unreadable") \
-            from None
+    if kind == "zip":
+        frame, used = _read_zip(data, encoding)
+    elif kind == "gpkg":
+        frame, used = uploads.read_geopackage(data), "utf-8"
+    else:
+        used = None if encoding == "auto" else encoding
+        frame = uploads.read_vector(data, encoding=used)
+        used = used or "utf-8"
     if len(frame) > MAX_ROWS:
         raise _fail(_("The file has more than %(max)d features.") % {"max": MAX_ROWS}, "rows")
     if frame.crs is not None and frame.crs.to_epsg() not in (4326, 4490):

@@ -7,10 +7,10 @@ city) and returns a per-row report: created, updated (matched by ``code``) or re
 A dry run (``commit=False``) writes nothing; a commit writes every row in one transaction, with
 history, and only when no row is rejected.
 
-The file type is read from the bytes, never from the name. GDAL only ever opens files this
-module writes into its own temporary directory under fixed names, so no user string becomes a
-GDAL path (``/vsicurl/…``, ``/vsizip/…``, URLs). Zip members are checked for their unpacked size
-before anything is extracted.
+The file type is read from the bytes, never from the name. geo.uploads does the reading: GDAL
+only ever opens files written into a private temporary directory under fixed names, so no user
+string becomes a GDAL path (``/vsicurl/…``, ``/vsizip/…``, URLs), and zip members are checked
+for their names and unpacked size before anything is extracted.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import csv
 import datetime as dt
 import io
 import re
-import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from geo import roles
+from geo import roles, uploads
 from geo.crs import STORAGE_SRID
 from geo.models import Department, District, Leader
 from geo.validation import city_boundary
@@ -54,7 +54,7 @@ from sites.models import (
 
 LAYERS = ("projects", "livelihood")
 MAX_ROWS = 20_000
-MAX_ZIP_MEMBERS = 200
+MAX_ZIP_MEMBERS = uploads.MAX_ZIP_MEMBERS  # and uploads.unzipped_limit() for the bytes
 MAX_WKT_CHARS = 1_000_000
 
 # Messages as constants (tests refer to them).
@@ -151,13 +151,6 @@ class Record:
     geometry: GEOSGeometry | None = None
 
 
-_MAGIC = (
-    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"), (b"\xd0\xcf\x11\xe0", "an old Excel/Word (.xls/.doc) file"),
-    (b"\x1f\x8b", "a gzip archive"), (b"Rar!", "a RAR archive"), (b"7z\xbc\xaf", "a 7z archive"),
-)
-
-
 def check_path(path: str) -> Path:
     """A local file path from the command line; URLs and GDAL virtual paths are refused."""
     if path.lower().startswith("/vsi") or "://" in path:
@@ -170,15 +163,12 @@ def read_records(data: bytes) -> Iterator[Record]:
     limit = settings.IMPORT_MAX_UPLOAD_BYTES
     if len(data) > limit:
         raise ValidationError(_(TOO_LARGE) % {"max": limit // 2**20}, code="too_large")
-    if data.startswith(b"SQLite format 3\x00"):
-        return _read_gis(data, suffix="gpkg")
-    if data.startswith(b"PK\x03\x04"):
+    kind = uploads.format_of(data)
+    if kind == "gpkg":
+        return _read_gis(data)
+    if kind == "zip":
         return _read_zip(data)
-    for magic, kind in _MAGIC:
-        if data.startswith(magic):
-            raise ValidationError(_(NOT_A_TABLE) % {"kind": _(kind)}, code="not_a_table")
-    if b"\x00" in data[:8192]:
-        raise ValidationError(_(NOT_A_TABLE) % {"kind": _("binary data")}, code="not_a_table")
+    uploads.refuse_foreign(data, message=_(NOT_A_TABLE))
     return _read_csv(data)
 
 
@@ -233,62 +223,54 @@ def _column(name: object) -> str:
     return ALIASES.get(text, ALIASES.get(key, key))
 
 
-def _safe_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
-    """Members, after refusing a zip whose declared unpacked size is too large (a zip bomb).
-
-    ``zipfile`` never inflates a member past its declared size (it stops and checks the CRC),
-    so checking the declared sizes up front bounds the work.
-    """
-    infos = [i for i in archive.infolist() if not i.is_dir()]
-    limit = settings.IMPORT_MAX_UNZIPPED_BYTES
-    if len(infos) > MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > limit:
-        raise ValidationError(
-            _(ZIP_TOO_LARGE) % {"max": limit // 2**20, "members": MAX_ZIP_MEMBERS},
-            code="zip_bomb",
-        )
-    return infos
+@contextmanager
+def _in_our_words(zip_kind: str = "zip", zip_code: str = "zip") -> Iterator[None]:
+    """geo.uploads' refusals (damaged zip, zip bomb, unreadable GIS file) in our messages."""
+    try:
+        yield
+    except ValidationError as exc:
+        if exc.code in ("zip_members", "zip_size"):
+            raise ValidationError(
+                _(ZIP_TOO_LARGE) % {"max": uploads.unzipped_limit() // 2**20,
+                                    "members": MAX_ZIP_MEMBERS},
+                code="zip_bomb",
+            ) from None
+        if exc.code == "bad_zip":
+            raise ValidationError(
+                _(UNREADABLE) % {"kind": zip_kind, "error": exc.__cause__}, code=zip_code
+            ) from None
+        if exc.code == "unreadable":
+            raise ValidationError(
+                _(UNREADABLE) % {"kind": "GeoPackage/Shapefile", "error": exc.__cause__},
+                code="gis",
+            ) from None
+        raise
 
 
 def _read_zip(data: bytes) -> Iterator[Record]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = _safe_members(archive)
-    except zipfile.BadZipFile as exc:
-        raise ValidationError(_(UNREADABLE) % {"kind": "zip", "error": exc}, code="zip") from None
-    names = {i.filename for i in infos}
-    if "xl/workbook.xml" in names:
-        return _read_xlsx(data)
-    usable = [i for i in infos if not i.filename.startswith("__MACOSX/")]
-    by_suffix: dict[str, list[zipfile.ZipInfo]] = {}
-    for info in usable:
-        by_suffix.setdefault(Path(info.filename).suffix.lower(), []).append(info)
-    if ".shp" in by_suffix:
-        return _read_shapefiles(archive, usable)
-    for suffix, reader in ((".gpkg", lambda b: _read_gis(b, suffix="gpkg")),
-                           (".xlsx", _read_xlsx), (".csv", _read_csv)):
-        if suffix in by_suffix:
-            return reader(_member_bytes(archive, by_suffix[suffix][0]))
+    with _in_our_words():
+        archive, infos = uploads.open_zip(data)
+        names = {i.filename for i in infos}
+        if "xl/workbook.xml" in names:
+            return _read_xlsx(data)
+        usable = [i for i in infos if not i.filename.startswith("__MACOSX/")]
+        by_suffix: dict[str, list[zipfile.ZipInfo]] = {}
+        for info in usable:
+            by_suffix.setdefault(Path(info.filename).suffix.lower(), []).append(info)
+        if ".shp" in by_suffix:
+            return _read_shapefiles(archive, usable)
+        for suffix, reader in ((".gpkg", _read_gis), (".xlsx", _read_xlsx), (".csv", _read_csv)):
+            if suffix in by_suffix:
+                return reader(uploads.member_bytes(archive, by_suffix[suffix][0]))
     raise ValidationError(_(ZIP_EMPTY), code="zip_empty")
-
-
-def _member_bytes(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    try:
-        with archive.open(info) as member:
-            return member.read(info.file_size + 1)[: info.file_size]
-    except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-        raise ValidationError(_(UNREADABLE) % {"kind": "zip", "error": exc}, code="zip") from None
 
 
 def _read_xlsx(data: bytes) -> Iterator[Record]:
     from openpyxl import load_workbook
 
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            _safe_members(zipfile.ZipFile(io.BytesIO(data)))
-        except zipfile.BadZipFile as exc:
-            raise ValidationError(
-                _(UNREADABLE) % {"kind": "Excel", "error": exc}, code="xlsx"
-            ) from None
+    if data.startswith(uploads.ZIP_MAGIC):
+        with _in_our_words("Excel", "xlsx"):
+            uploads.open_zip(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -305,18 +287,6 @@ def _read_xlsx(data: bytes) -> Iterator[Record]:
     return _records(header, rows, first_row=2)
 
 
-def _dbf_encoding(dbf: bytes) -> str:
-    """UTF-8 or GBK for a DBF without a .cpg: the language driver byte, then the text itself."""
-    if len(dbf) > 29 and dbf[29] == 0x4D:  # LDID 77: code page 936 (GBK)
-        return "GBK"
-    header_length = int.from_bytes(dbf[8:10], "little") if len(dbf) > 10 else 0
-    try:
-        dbf[header_length:].decode("utf-8")
-    except UnicodeDecodeError:
-        return "GBK"
-    return "UTF-8"
-
-
 def _read_shapefiles(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Iterator[Record]:
     stems: dict[str, dict[str, zipfile.ZipInfo]] = {}
     for info in infos:
@@ -326,51 +296,35 @@ def _read_shapefiles(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> 
     fields_csv = next((i for i in infos if Path(i.filename).name == "fields.csv"), None)
     if fields_csv is not None:
         # Our own Shapefile download: fields.csv maps the 10-byte names back to full names.
-        text = _decode(_member_bytes(archive, fields_csv))
+        text = _decode(uploads.member_bytes(archive, fields_csv))
         mapping = {row[0]: row[1] for row in csv.reader(io.StringIO(text)) if len(row) == 2}
     records: list[Record] = []
-    with tempfile.TemporaryDirectory(prefix="import-") as tmp:
-        for n, (_stem, parts) in enumerate(sorted(stems.items())):
+    with _in_our_words():
+        for _stem, parts in sorted(stems.items()):
             if ".shp" not in parts or ".dbf" not in parts:
                 continue
-            base = Path(tmp) / f"part{n}"
-            for suffix in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
-                if suffix in parts:
-                    base.with_suffix(suffix).write_bytes(_member_bytes(archive, parts[suffix]))
-            encoding = None
-            if ".cpg" not in parts:
-                encoding = _dbf_encoding(base.with_suffix(".dbf").read_bytes())
-            records += _gis_records(base.with_suffix(".shp"), encoding=encoding,
-                                    mapping=mapping, first=len(records) + 1)
+            # GDAL reads a .cpg itself; without one the DBF's bytes tell UTF-8 from GBK.
+            frame, _used = uploads.read_shapefile(
+                archive, parts, encoding=None if ".cpg" in parts else "auto")
+            records += _gis_records(frame, mapping=mapping, first=len(records) + 1)
     if not records:
         raise ValidationError(_(NO_HEADER), code="no_header")
     return iter(records)
 
 
-def _read_gis(data: bytes, *, suffix: str) -> Iterator[Record]:
-    with tempfile.TemporaryDirectory(prefix="import-") as tmp:
-        path = Path(tmp) / f"upload.{suffix}"
-        path.write_bytes(data)
-        return iter(_gis_records(path, encoding=None, mapping={}, first=1))
-
-
-def _gis_records(
-    path: Path, *, encoding: str | None, mapping: dict[str, str], first: int
-) -> list[Record]:
-    import pyogrio
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    try:
-        layers = pyogrio.list_layers(path)
-        spatial = [str(name) for name, kind in layers if kind]
+def _read_gis(data: bytes) -> Iterator[Record]:
+    """A GeoPackage: the layer named projects or livelihood, else the first spatial one."""
+    with _in_our_words(), uploads.staged({"upload.gpkg": data}) as folder:
+        path = folder / "upload.gpkg"
+        spatial = uploads.spatial_layers(path)
         layer = next((n for n in spatial if n in LAYERS), spatial[0] if spatial else None)
         if layer is None:
             raise ValidationError(_(NO_HEADER), code="no_header")
-        frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
-    except (DataSourceError, DataLayerError) as exc:
-        raise ValidationError(
-            _(UNREADABLE) % {"kind": "GeoPackage/Shapefile", "error": exc}, code="gis"
-        ) from None
+        frame = uploads.read_vector(path, layer=layer)
+    return iter(_gis_records(frame, mapping={}, first=1))
+
+
+def _gis_records(frame, *, mapping: dict[str, str], first: int) -> list[Record]:
     if len(frame) > MAX_ROWS:
         raise ValidationError(_(TOO_MANY_ROWS) % {"max": MAX_ROWS}, code="too_many_rows")
     if frame.crs is not None and frame.crs.to_epsg() != STORAGE_SRID:
