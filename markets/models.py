@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import F, Q
@@ -76,6 +78,26 @@ class MarketZone(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def state_at(self, moment: dt.datetime):
+        """Open or not at ``moment`` (any zone; naive = Asia/Shanghai), with next change and text.
+
+        The rule is parsed once per distinct string (markets.schedule caches it); closures
+        override the hours and the staff holiday table decides PH days. Layer endpoints
+        evaluate many zones at once through markets.hours instead of calling this per zone.
+        """
+        from markets.calendar import load_calendar
+        from markets.schedule import ClosureSpan, ZoneHours, local
+
+        moment = local(moment)
+        closures = [
+            ClosureSpan(c.start, c.end, c.reason) for c in self.closures.filter(end__gt=moment)
+        ]
+        hours = ZoneHours(
+            opening_hours=self.opening_hours, status=self.status,
+            status_reason=self.status_reason, closures=closures, calendar=load_calendar(),
+        )
+        return hours.state_at(moment)
 
 
 class Closure(models.Model):
