@@ -13,8 +13,9 @@ if [ -z "${DATABASE_URL:-}" ]; then
   for p in postgresql-15 postgresql-15-postgis-3; do have_pkg "$p" || want+=("$p"); done
 fi
 if [ "${1:-}" = "--test" ]; then
-  # chromium: the browser tests' browser; gdal-bin: ogrinfo reads our exports in tests.
-  for p in chromium gdal-bin; do have_pkg "$p" || want+=("$p"); done
+  # chromium: the browser tests' browser; libatomic1: the Node.js driver inside Playwright's
+  # wheel links it (a minimal Debian lacks it); gdal-bin: ogrinfo reads our exports in tests.
+  for p in chromium libatomic1 gdal-bin; do have_pkg "$p" || want+=("$p"); done
 fi
 # libpq-dev/gcc are not needed: psycopg2-binary ships its own libpq.
 
