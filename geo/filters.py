@@ -72,7 +72,7 @@ def parse_ids(params: Mapping[str, str], name: str) -> list[int]:
         raise ValidationError(
             {name: _("%(name)s must be comma-separated ids.") % {"name": name}}, code="ids"
         ) from None
-    if any(i <= 0 for i in ids):
+    if any(i <= 0 or i >= 2**63 for i in ids):  # PostgreSQL bigint
         raise ValidationError(
             {name: _("%(name)s must be positive ids.") % {"name": name}}, code="ids"
         )

@@ -4,12 +4,12 @@ from markets import staff_views, views
 
 urlpatterns = [
     path("markets/", views.public_list, name="markets"),
-    path("markets/<int:pk>/", views.public_detail, name="market"),
+    path("markets/<id:pk>/", views.public_detail, name="market"),
     path("staff/markets/rules/", views.staff_index, name="market-rules-index"),
-    path("staff/markets/<int:pk>/rules/", views.rules_edit, name="market-rules"),
+    path("staff/markets/<id:pk>/rules/", views.rules_edit, name="market-rules"),
     path("staff/markets/new/", staff_views.zone_editor, name="market-new"),
     path("staff/markets/import/", staff_views.zone_import_page, name="market-import"),
-    path("staff/markets/<int:pk>/edit/", staff_views.zone_editor, name="market-edit"),
-    path("staff/markets/<int:pk>/history/", staff_views.zone_history_page,
+    path("staff/markets/<id:pk>/edit/", staff_views.zone_editor, name="market-edit"),
+    path("staff/markets/<id:pk>/history/", staff_views.zone_history_page,
          name="market-history"),
 ]

@@ -4,11 +4,11 @@ from sites import import_views, views
 
 urlpatterns = [
     path("", views.map_page, name="map"),
-    path("projects/<int:pk>/", views.project_detail, name="project-detail"),
-    path("projects/<int:pk>/report/", views.project_report_submit, name="project-report"),
-    path("projects/<int:pk>/blockers/", views.project_blocker_add, name="project-blocker-add"),
-    path("blockers/<int:pk>/resolve/", views.blocker_resolve, name="blocker-resolve"),
-    path("livelihood/<int:pk>/", views.livelihood_detail, name="livelihood-detail"),
+    path("projects/<id:pk>/", views.project_detail, name="project-detail"),
+    path("projects/<id:pk>/report/", views.project_report_submit, name="project-report"),
+    path("projects/<id:pk>/blockers/", views.project_blocker_add, name="project-blocker-add"),
+    path("blockers/<id:pk>/resolve/", views.blocker_resolve, name="blocker-resolve"),
+    path("livelihood/<id:pk>/", views.livelihood_detail, name="livelihood-detail"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("export/battle-map.html", views.battle_map_export, name="battle-map-export"),
     path("staff/import/", import_views.import_page, name="sites-import"),

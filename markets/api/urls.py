@@ -4,14 +4,14 @@ from markets.api import editing, views
 
 urlpatterns = [
     path("markets/", editing.ZoneCollectionView.as_view(), name="api-markets"),
-    path("markets/<int:pk>/", editing.ZoneItemView.as_view(), name="api-market"),
-    path("markets/<int:pk>/restore/", editing.ZoneRestoreView.as_view(), name="api-market-restore"),
-    path("markets/<int:pk>/history/", editing.ZoneHistoryView.as_view(), name="api-market-history"),
+    path("markets/<id:pk>/", editing.ZoneItemView.as_view(), name="api-market"),
+    path("markets/<id:pk>/restore/", editing.ZoneRestoreView.as_view(), name="api-market-restore"),
+    path("markets/<id:pk>/history/", editing.ZoneHistoryView.as_view(), name="api-market-history"),
     path(
-        "markets/<int:pk>/history/<int:history_id>/restore/",
+        "markets/<id:pk>/history/<id:history_id>/restore/",
         editing.ZoneVersionRestoreView.as_view(), name="api-market-version-restore",
     ),
-    path("markets/<int:pk>/schedule/", views.ZoneScheduleView.as_view(),
+    path("markets/<id:pk>/schedule/", views.ZoneScheduleView.as_view(),
          name="api-market-schedule"),
     path("markets/preview-hours/", views.HoursPreviewView.as_view(), name="api-markets-preview"),
 ]

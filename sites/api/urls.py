@@ -4,14 +4,14 @@ from sites.api import views
 
 urlpatterns = [
     path("projects/", views.ProjectListView.as_view(), name="api-projects"),
-    path("projects/<int:pk>/", views.ProjectDetailView.as_view(), name="api-project"),
-    path("projects/<int:pk>/reports/", views.ProjectReportsView.as_view(),
+    path("projects/<id:pk>/", views.ProjectDetailView.as_view(), name="api-project"),
+    path("projects/<id:pk>/reports/", views.ProjectReportsView.as_view(),
          name="api-project-reports"),
-    path("projects/<int:pk>/blockers/", views.ProjectBlockersView.as_view(),
+    path("projects/<id:pk>/blockers/", views.ProjectBlockersView.as_view(),
          name="api-project-blockers"),
-    path("blockers/<int:pk>/resolve/", views.BlockerResolveView.as_view(),
+    path("blockers/<id:pk>/resolve/", views.BlockerResolveView.as_view(),
          name="api-blocker-resolve"),
     path("stats/", views.StatsView.as_view(), name="api-stats"),
     path("livelihood/", views.LivelihoodListView.as_view(), name="api-livelihood"),
-    path("livelihood/<int:pk>/", views.LivelihoodDetailView.as_view(), name="api-livelihood-work"),
+    path("livelihood/<id:pk>/", views.LivelihoodDetailView.as_view(), name="api-livelihood-work"),
 ]

@@ -179,3 +179,20 @@ def test_nul_characters_in_the_query_are_a_400(api_client, url):
     response = api_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert response.json()["detail"] == "Query parameters cannot contain NUL characters."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/projects/99999999999999999999/", "/api/v1/markets/99999999999999999999/",
+     "/projects/99999999999999999999/", "/markets/99999999999999999999/"],
+)
+def test_ids_beyond_bigint_are_404_not_500(api_client, url):
+    assert api_client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_leader_id_beyond_bigint_is_a_400(staff_client):
+    response = staff_client.get("/api/v1/projects/?leader=99999999999999999999")
+    assert response.status_code == 400
+    assert "leader" in response.json()["errors"]
