@@ -1,5 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.db import OperationalError, connection
+from django.db import DatabaseError, OperationalError, connection
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"cannot reach the database {settings_dict.get('NAME')!r} at {where}: {first}"
             ) from None
-        except Exception as exc:  # noqa: BLE001 - e.g. UndefinedFunction: PostGIS missing
+        except DatabaseError as exc:  # e.g. PostGIS_Lib_Version() undefined: no PostGIS
             raise CommandError(
                 f"database {settings_dict.get('NAME')!r} at {where} has no PostGIS: "
                 f"{str(exc).strip().splitlines()[0]} (run CREATE EXTENSION postgis)"
