@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.contrib.gis.geos import GEOSGeometry, Point
 
 from tests.conftest import square
+from tests.html_assets import page_assets
 
 
 def _features(project_factory, livelihood_factory, zone_factory) -> None:
@@ -133,26 +133,6 @@ def test_basemap_tiles(page, settings, zone_factory, basemap, expected):
     # The layers draw over the tiles all the same.
     assert page.locator("#map path.portal-markets").count() == 1
 
-
-class _AssetParser(HTMLParser):
-    """Collects every script src and link href of a page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "script" and attrs.get("src"):
-            self.urls.append(attrs["src"])
-        if tag == "link" and attrs.get("href"):
-            self.urls.append(attrs["href"])
-
-
-def page_assets(html: str) -> list[str]:
-    parser = _AssetParser()
-    parser.feed(html)
-    return parser.urls
 
 
 @pytest.mark.django_db

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-from html.parser import HTMLParser
 
 import pytest
 from django.apps import apps
@@ -16,26 +15,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from geo.widgets import LeafletGeometryWidget
 from markets.models import MarketZone
 from tests.conftest import square
-
-
-class _AssetParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "script" and attrs.get("src"):
-            self.urls.append(attrs["src"])
-        if tag == "link" and attrs.get("href"):
-            self.urls.append(attrs["href"])
-
-
-def page_assets(html: str) -> list[str]:
-    """Every script src and link href of a page."""
-    parser = _AssetParser()
-    parser.feed(html)
-    return parser.urls
+from tests.html_assets import page_assets
 
 
 @pytest.mark.parametrize("app_label", ["geo", "sites", "markets"])
