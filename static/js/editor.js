@@ -273,38 +273,47 @@ function requestBody() {
   return body;
 }
 
-async function save(event) {
-  event.preventDefault();
-  clearErrors();
-  setStatus(S.saving);
-  const creating = !state.apiItem;
+/**
+ * Send one write; on success record the new version and return the body, else show the
+ * network error, the conflict dialog (412) or the server's messages, and return null.
+ */
+async function sendWrite(url, { method, ifMatch, payload }) {
   const headers = { "Content-Type": "application/json", "X-CSRFToken": csrfToken };
-  if (!creating) headers["If-Match"] = `"${state.version}"`;
+  if (ifMatch) headers["If-Match"] = `"${state.version}"`;
   let response;
   try {
-    response = await fetch(creating ? config.apiList : state.apiItem, {
-      method: creating ? "POST" : "PATCH",
-      credentials: "same-origin",
-      headers,
-      body: JSON.stringify(requestBody()),
+    response = await fetch(url, {
+      method, credentials: "same-origin", headers, body: JSON.stringify(payload),
     });
   } catch {
     setStatus(S.network);
-    return;
+    return null;
   }
   const body = await response.json().catch(() => ({}));
   if (response.status === 412) {
     setStatus("");
     openConflict(body);
-    return;
+    return null;
   }
   if (!response.ok) {
     setStatus(format(S.failed, { detail: body.detail || response.status }));
     showErrors(body);
-    return;
+    return null;
   }
   state.version = versionFrom(response);
   statusNode.dataset.version = String(state.version);
+  return body;
+}
+
+async function save(event) {
+  event.preventDefault();
+  clearErrors();
+  setStatus(S.saving);
+  const creating = !state.apiItem;
+  const body = await sendWrite(creating ? config.apiList : state.apiItem, {
+    method: creating ? "POST" : "PATCH", ifMatch: !creating, payload: requestBody(),
+  });
+  if (body === null) return;
   state.dirty = false;
   for (const warning of body.warnings || []) {
     const item = document.createElement("li");
@@ -343,25 +352,11 @@ async function changeLifecycle(retire) {
     return;
   }
   setStatus(S.saving);
-  const response = await fetch(retire ? state.apiItem : `${state.apiItem}restore/`, {
-    method: retire ? "DELETE" : "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, "If-Match": `"${state.version}"` },
-    body: JSON.stringify({ reason: form.elements.reason.value }),
+  const body = await sendWrite(retire ? state.apiItem : `${state.apiItem}restore/`, {
+    method: retire ? "DELETE" : "POST", ifMatch: true,
+    payload: { reason: form.elements.reason.value },
   });
-  const body = await response.json().catch(() => ({}));
-  if (response.status === 412) {
-    setStatus("");
-    openConflict(body);
-    return;
-  }
-  if (!response.ok) {
-    setStatus(format(S.failed, { detail: body.detail || response.status }));
-    showErrors(body);
-    return;
-  }
-  state.version = versionFrom(response);
-  statusNode.dataset.version = String(state.version);
+  if (body === null) return;
   form.elements.reason.value = "";
   fillForm(body.properties);
   showRetired(body.properties.status === "retired");
