@@ -100,6 +100,7 @@ def _interleaved(variants: dict, repeat: int) -> dict[str, tuple[float, int]]:
 
 
 def run(rows: int, repeat: int) -> None:
+    import psycopg2.extensions
     from django.contrib.auth.models import User
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
@@ -162,9 +163,11 @@ def run(rows: int, repeat: int) -> None:
             statement = ctx.captured_queries[-1]["sql"]
 
             def raw() -> int:
+                # The statement yields one feature per row: receive them all, as bytes.
                 with connection.cursor() as cur:
+                    psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cur.cursor)
                     cur.execute(statement)
-                    return len(cur.fetchone()[0].encode())
+                    return sum(len(row[0]) + 1 for row in cur.fetchall()) + 1
 
             def raw_minimal() -> int:
                 with connection.cursor() as cur:

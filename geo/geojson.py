@@ -1,4 +1,4 @@
-"""GeoJSON built in SQL: ``ST_AsGeoJSON`` per feature, ``json_agg`` for the collection.
+"""GeoJSON built in SQL: ``ST_AsGeoJSON`` per feature, ``string_agg`` for the collection.
 
 Serialising features one by one in Python is 10-15x slower; here PostgreSQL writes the text and
 Python only passes it on. Output follows RFC 7946: WGS84 lon/lat, no ``crs`` member, exterior
@@ -8,11 +8,26 @@ rings counter-clockwise (§3.1.6), 6 decimals (about 0.1 m at this latitude).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
+import psycopg2.extensions
 from django.db import connection
-from django.db.models import Case, CharField, Expression, F, Func, QuerySet, TextField, Value, When
-from django.db.models.functions import JSONObject
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    DecimalField,
+    Expression,
+    F,
+    Field,
+    Func,
+    IntegerField,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 
 PRECISION = 6
 
@@ -55,27 +70,104 @@ def choice_label(field: str, choices: Iterable[tuple[str, object]]) -> Case:
     )
 
 
-def _feature_values(
-    queryset: QuerySet, geom: str, properties: Mapping[str, Expression | str]
-) -> QuerySet:
-    props = {name: F(expr) if isinstance(expr, str) else expr for name, expr in properties.items()}
-    return queryset.values("pk").annotate(
-        _geometry=GeoJSONGeometry(geom), _properties=JSONObject(**props)
-    ).values("pk", "_geometry", "_properties")
+@dataclass(frozen=True)
+class Computed:
+    """Feature properties written from helper columns of the inner query.
+
+    ``columns`` are selected by the inner query (``t.<name>``) but not output themselves;
+    each member is ``(key, sql, params)`` with ``sql`` over those columns yielding JSON text.
+    Lets a layer evaluate an expensive value once per row and use it in several members.
+    """
+
+    columns: Mapping[str, Expression]
+    members: Sequence[tuple[str, str, Sequence]]
 
 
-FEATURE_SQL = (
-    "json_build_object('type', 'Feature', 'id', t.pk, "
-    "'geometry', t._geometry::json, 'properties', t._properties)"
-)
+# format() takes at most 100 arguments (FUNC_MAX_ARGS); longer objects are written in chunks.
+_FORMAT_ARGS = 90
+
+
+def json_text_sql(ref: str, field: Field) -> str:
+    """SQL writing column ``ref`` (of model field type ``field``) as JSON text, never NULL.
+
+    Integers and booleans are written directly, numerics directly unless NaN or infinite (which
+    JSON cannot hold: to_json quotes them), everything else (text, dates, timestamps, json) by
+    to_json, which escapes and formats as json_build_object does.
+    """
+    if isinstance(field, BooleanField):
+        return f"CASE WHEN {ref} THEN 'true' WHEN NOT {ref} THEN 'false' ELSE 'null' END"
+    if isinstance(field, IntegerField):
+        return f"coalesce({ref}::text, 'null')"
+    if isinstance(field, DecimalField):
+        return (
+            f"CASE WHEN {ref} IS NULL THEN 'null' "
+            f"WHEN {ref} < 'Infinity' AND {ref} > '-Infinity' THEN {ref}::text "
+            f"ELSE to_json({ref})::text END"
+        )
+    return f"coalesce(to_json({ref})::text, 'null')"
+
+
+def _format_sql(parts: Sequence[tuple[str, str, Sequence]], tail: str) -> tuple[str, list]:
+    """SQL concatenating ``literal + value`` for each ``(literal, value_sql, params)``, then
+    ``tail``: one format() call per chunk of arguments, so the text is written once instead of
+    copied by each ``||``. The templates go as parameters (a literal %% would meet the
+    driver's own %-formatting)."""
+    chunks = [parts[i:i + _FORMAT_ARGS] for i in range(0, len(parts), _FORMAT_ARGS)] or [[]]
+    sqls, params = [], []
+    for n, chunk in enumerate(chunks):
+        template = "".join(lit.replace("%", "%%") + "%s" for lit, _, _ in chunk)
+        if n == len(chunks) - 1:
+            template += tail.replace("%", "%%")
+        sqls.append("format(%s" + "".join(f", {sql}" for _, sql, _ in chunk) + ")")
+        params.append(template)
+        for _, _, p in chunk:
+            params.extend(p)
+    return " || ".join(sqls), params
 
 
 def features_sql(
-    queryset: QuerySet, *, geom: str, properties: Mapping[str, Expression | str]
+    queryset: QuerySet,
+    *,
+    geom: str,
+    properties: Mapping[str, Expression | str],
+    computed: Computed | None = None,
 ) -> tuple[str, tuple]:
-    """SQL yielding one GeoJSON Feature (json) per row, in the queryset's order."""
-    inner, params = _feature_values(queryset, geom, properties).query.sql_with_params()
-    return f"SELECT {FEATURE_SQL} AS feature FROM ({inner}) t", params
+    """SQL yielding one GeoJSON Feature (text) per row, in the queryset's order.
+
+    The inner query selects each property as a column; the outer writes the feature with
+    format() over their JSON texts. The geometry (GeoJSON text from ST_AsGeoJSON) is never
+    parsed again, and no per-row json_build_object looks up the type of every argument: about
+    half the cost on large layers.
+    """
+    columns = {
+        f"_p{i}": F(e) if isinstance(e, str) else e for i, e in enumerate(properties.values())
+    }
+    helpers = dict(computed.columns) if computed else {}
+    qs = queryset.values("pk").annotate(
+        _geometry=GeoJSONGeometry(geom), **columns, **helpers
+    ).values("pk", "_geometry", *columns, *helpers)
+    annotations = qs.query.annotations
+    parts: list[tuple[str, str, Sequence]] = [
+        ('{"type":"Feature","id":', "t.pk::text", ()),
+        (',"geometry":', "coalesce(t._geometry, 'null')", ()),
+    ]
+    members = [
+        (key, json_text_sql(f"t._p{i}", annotations[f"_p{i}"].output_field), ())
+        for i, key in enumerate(properties)
+    ] + list(computed.members if computed else ())
+    for n, (key, sql, params) in enumerate(members):
+        lead = ',"properties":{' if n == 0 else ","
+        parts.append((f"{lead}{json.dumps(key, ensure_ascii=False)}:", sql, params))
+    tail = "}}" if members else ',"properties":{}}'
+    feature, feature_params = _format_sql(parts, tail)
+    inner, inner_params = qs.query.sql_with_params()
+    # OFFSET 0 keeps PostgreSQL from pulling the subquery up and pasting each column's
+    # expression into every member that reads it.
+    fence = "" if qs.query.is_sliced else " OFFSET 0"  # a LIMIT is a fence already
+    return (
+        f"SELECT {feature} AS feature FROM ({inner}{fence}) t",
+        (*feature_params, *inner_params),
+    )
 
 
 def feature_collection(
@@ -84,36 +176,40 @@ def feature_collection(
     geom: str,
     properties: Mapping[str, Expression | str],
     members: Mapping[str, object] | None = None,
-) -> str:
-    """The whole FeatureCollection as JSON text, built by PostgreSQL in one query."""
-    rows_sql, params = features_sql(queryset, geom=geom, properties=properties)
-    extra = ""
-    extra_params: list = []
-    for key, value in (members or {}).items():
-        extra += ", %s, %s::json"
-        extra_params += [key, _json_literal(value)]
-    sql = (
-        "SELECT json_build_object('type', 'FeatureCollection'" + extra + ", 'features', "
-        f"coalesce(json_agg(f.feature), '[]'::json))::text FROM ({rows_sql}) f"
+    computed: Computed | None = None,
+) -> bytes:
+    """The whole FeatureCollection as UTF-8 JSON, its features written by PostgreSQL.
+
+    The rows arrive as bytes (no decoding into Python strings) and are joined once here:
+    cheaper than string_agg, which copies the growing text on the server at every doubling.
+    """
+    rows_sql, params = features_sql(
+        queryset, geom=geom, properties=properties, computed=computed
     )
+    head = dumps({"type": "FeatureCollection", **(members or {})})[:-1] + ',"features":['
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*extra_params, *params))
-        return cursor.fetchone()[0]
+        raw = cursor.cursor  # the driver's cursor, to read text columns as bytes
+        psycopg2.extensions.register_type(psycopg2.extensions.BYTES, raw)
+        cursor.execute(rows_sql, params)
+        features = b",".join([row[0] for row in raw.fetchall()])
+    return b"".join((head.encode(), features, b"]}"))
 
 
 def feature(
-    queryset: QuerySet, *, geom: str, properties: Mapping[str, Expression | str]
+    queryset: QuerySet,
+    *,
+    geom: str,
+    properties: Mapping[str, Expression | str],
+    computed: Computed | None = None,
 ) -> str | None:
     """One Feature as JSON text, or None when the queryset is empty."""
-    rows_sql, params = features_sql(queryset[:1], geom=geom, properties=properties)
+    rows_sql, params = features_sql(
+        queryset[:1], geom=geom, properties=properties, computed=computed
+    )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT f.feature::text FROM ({rows_sql}) f", params)
         row = cursor.fetchone()
     return row[0] if row else None
-
-
-def _json_literal(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def feature_dicts(

@@ -202,7 +202,7 @@ class ItemsView(OgcView):
             rows_sql, sql_params = compiled
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT coalesce(json_agg(f.feature), '[]'::json)::text, count(*) "
+                    f"SELECT '[' || coalesce(string_agg(f.feature, ','), '') || ']', count(*) "
                     f"FROM ({rows_sql}) f",
                     sql_params,
                 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 
@@ -134,19 +135,99 @@ class MonthIndex(Func):
     output_field = IntegerField()
 
 
+# Which parameters are JSON strings (quoted in the reason object); the others are numbers.
+_STRING_PARAMS = {"planned_month", "started"}
+
+
 def _pg_template(code: str) -> str:
-    """The translated reason template with %(name)s turned into format()'s %n$s."""
+    """The whole reason object as one ``format()`` template, its text translated.
+
+    Parameters are ``%1$s``..``%n$s`` in REASON_PARAMS order, the light's name ``%{n+1}$s``.
+    The translated text is JSON-escaped here, in Python; the values filled in are numbers and
+    dates PostgreSQL formats (nothing to escape), so the result is valid JSON without building
+    it value by value: one format() call per fired rule instead of two json_build_object.
+    """
+    names = REASON_PARAMS[code]
     text = str(REASON_TEXTS[code])
-    for n, name in enumerate(REASON_PARAMS[code], start=1):
+    for n, name in enumerate(names, start=1):
         text = text.replace(f"%({name})s", f"%{n}$s")
     # Any remaining %(...)s would be a translation error; fail loudly rather than mis-render.
     if re.search(r"%\([a-z_]+\)s", text):
         raise ValueError(f"Untranslatable placeholder in reason template {code!r}: {text!r}")
-    return text
+    params = ",".join(
+        f'"{name}":"%{n}$s"' if name in _STRING_PARAMS else f'"{name}":%{n}$s'
+        for n, name in enumerate(names, start=1)
+    )
+    # json.dumps escapes quotes, backslashes and control characters and never emits "%",
+    # so format()'s placeholders and the template's "%%" pass through unchanged.
+    return (
+        f'{{"code":"{code}","light":"%{len(names) + 1}$s","params":{{{params}}},'
+        f'"text":{json.dumps(text, ensure_ascii=False)}}}'
+    )
+
+
+MEASURES = ("sm", "pm", "gap", "rate", "rm", "st", "bo")
+
+
+class LightSQL:
+    """The rules as SQL over the seven measures (MEASURES), read as ``{prefix}{measure}``.
+
+    start months late, planned start month, progress gap, completion rate, registration months,
+    actual start date, open blockers (see ``with_lights``). Each level, the overall light and
+    the reasons are cheap expressions over those columns; the caller makes sure the measures
+    are computed once per row (a fenced subquery) rather than pasted into every use.
+    """
+
+    def __init__(self, prefix: str, *, ref: dt.date):
+        r = rules()
+        m = {name: f"{prefix}{name}" for name in MEASURES}
+        self.measure = m
+        # Thresholds are numbers from settings and the elapsed share a Decimal we computed:
+        # formatted by us, safe to inline as literals.
+        ys, rs = int(r["start_delay_yellow_months"]), int(r["start_delay_red_months"])
+        yp, rp = Decimal(r["progress_gap_yellow_points"]), Decimal(r["progress_gap_red_points"])
+        yr, rr = int(r["registration_lag_yellow_months"]), int(r["registration_lag_red_months"])
+        blocker_level = LEVELS[r["open_blockers_min_light"]]
+        elapsed = year_elapsed_percent(ref).quantize(Decimal("0.1"))
+        self.levels = {
+            START_DELAY: f"(CASE WHEN {m['sm']} >= {rs} THEN 2 WHEN {m['sm']} >= {ys} THEN 1 "
+                         "ELSE 0 END)",
+            # "10-30 points behind -> yellow; more than 30 -> red" (DOMAIN.md)
+            PROGRESS_GAP: f"(CASE WHEN {m['gap']} < -{rp} THEN 2 WHEN {m['gap']} <= -{yp} "
+                          "THEN 1 ELSE 0 END)",
+            REGISTRATION_LAG: f"(CASE WHEN {m['rm']} >= {rr} THEN 2 WHEN {m['rm']} >= {yr} "
+                              "THEN 1 ELSE 0 END)",
+            OPEN_BLOCKERS: f"(CASE WHEN {m['bo']} > 0 THEN {blocker_level} ELSE 0 END)",
+        }
+        self.overall = f"GREATEST({', '.join(self.levels.values())})"
+        # Arguments in REASON_PARAMS order; a fired rule's measures are never NULL.
+        self._reason_args = {
+            START_DELAY: f"{m['sm']}, {m['pm']}",
+            PROGRESS_GAP: f"round(-{m['gap']}, 1), round({m['rate']}, 1), {elapsed}",
+            REGISTRATION_LAG: f"{m['st']}, {m['rm']}",
+            OPEN_BLOCKERS: f"{m['bo']}",
+        }
+
+    def pick(self, level_sql: str, values: tuple[str, str, str]) -> tuple[str, list]:
+        """The value (a parameter) for the green / yellow / red level ``level_sql``."""
+        return f"(ARRAY[%s, %s, %s])[{level_sql} + 1]", list(values)
+
+    def reasons(self) -> tuple[str, list]:
+        """The reasons as a JSON array text: one format() per fired rule, joined by concat_ws
+        (which skips the rules that did not fire)."""
+        parts, params = [], []
+        for code, level in self.levels.items():
+            name, name_params = self.pick(level, LIGHTS)
+            parts.append(
+                f"CASE WHEN {level} > 0 THEN format(%s, {self._reason_args[code]}, {name}) END"
+            )
+            params += [_pg_template(code), *name_params]
+        return f"'[' || concat_ws(',', {', '.join(parts)}) || ']'", params
 
 
 class LightEvaluation(Func):
-    """All four rules evaluated once per project, as one text array (see ITEMS).
+    """All four rules evaluated once per project, as one text array (see ITEMS), for use in
+    querysets (filters, ordering, stats).
 
     Light, its label, overall level, time-progress level, open blockers, reasons (JSON text).
     The measures (source expressions) are computed once in an inner SELECT of a correlated
@@ -156,7 +237,6 @@ class LightEvaluation(Func):
     """
 
     output_field = ArrayField(TextField())
-    MEASURES = ("sm", "pm", "gap", "rate", "rm", "st", "bo")
     # 1-based positions in the evaluated array
     ITEMS = {"light": 1, "label": 2, "level": 3, "progress_level": 4, "open_blockers": 5,
              "reasons": 6}
@@ -166,63 +246,29 @@ class LightEvaluation(Func):
         self.ref = ref
 
     def as_sql(self, compiler, connection, **extra_context):
-        r = rules()
         compiled = [compiler.compile(e) for e in self.get_source_expressions()]
-        inner = ", ".join(f"{sql} AS {name}" for (sql, _), name in zip(compiled, self.MEASURES,
+        inner = ", ".join(f"{sql} AS {name}" for (sql, _), name in zip(compiled, MEASURES,
                                                                      strict=True))
         inner_params = [p for _, params in compiled for p in params]
-        # Thresholds are numbers from settings and the elapsed share a Decimal we computed:
-        # formatted by us, safe to inline as literals.
-        ys, rs = int(r["start_delay_yellow_months"]), int(r["start_delay_red_months"])
-        yp, rp = Decimal(r["progress_gap_yellow_points"]), Decimal(r["progress_gap_red_points"])
-        yr, rr = int(r["registration_lag_yellow_months"]), int(r["registration_lag_red_months"])
-        blocker_level = LEVELS[r["open_blockers_min_light"]]
-        elapsed = year_elapsed_percent(self.ref).quantize(Decimal("0.1"))
-        # Each level is a cheap CASE over columns of x; repeating it costs less than one more
-        # nested subquery level per row.
-        level = {
-            "ls": f"(CASE WHEN x.sm >= {rs} THEN 2 WHEN x.sm >= {ys} THEN 1 ELSE 0 END)",
-            # "10-30 points behind -> yellow; more than 30 -> red" (DOMAIN.md)
-            "lp": f"(CASE WHEN x.gap < -{rp} THEN 2 WHEN x.gap <= -{yp} THEN 1 ELSE 0 END)",
-            "lr": f"(CASE WHEN x.rm >= {rr} THEN 2 WHEN x.rm >= {yr} THEN 1 ELSE 0 END)",
-            "lb": f"(CASE WHEN x.bo > 0 THEN {blocker_level} ELSE 0 END)",
-        }
-        overall = f"GREATEST({level['ls']}, {level['lp']}, {level['lr']}, {level['lb']})"
-        names = "(ARRAY['green','yellow','red'])"
-        reason_args = {
-            START_DELAY: ("ls", "'months', x.sm, 'planned_month', x.pm", "x.sm, x.pm"),
-            PROGRESS_GAP: (
-                "lp",
-                f"'points', round(-x.gap, 1), 'rate', round(x.rate, 1), 'elapsed', {elapsed}",
-                f"round(-x.gap, 1), round(x.rate, 1), {elapsed}",
-            ),
-            REGISTRATION_LAG: ("lr", "'started', x.st, 'months', x.rm", "x.st, x.rm"),
-            OPEN_BLOCKERS: ("lb", "'count', x.bo", "x.bo"),
-        }
-        reasons = []
-        reason_params = []
-        for code, (lv, params_sql, args_sql) in reason_args.items():
-            reasons.append(
-                f"CASE WHEN {level[lv]} > 0 THEN json_build_object("
-                f"'code', '{code}', 'light', {names}[{level[lv]} + 1], "
-                f"'params', json_build_object({params_sql}), "
-                f"'text', format(%s, {args_sql}))::text END"
-            )
-            reason_params.append(_pg_template(code))
+        light = LightSQL("x.", ref=self.ref)
+        name_sql, name_params = light.pick(light.overall, LIGHTS)
+        label_sql, label_params = light.pick(light.overall, light_labels())
+        reasons_sql, reasons_params = light.reasons()
         # A text array, not a json object: reading an element is an index, while each ->
         # on json re-parses the whole value (five reads per feature). Elements: see ITEMS.
         sql = (
-            f"(SELECT ARRAY[{names}[{overall} + 1], (ARRAY[%s, %s, %s])[{overall} + 1], "
-            f"({overall})::text, ({level['lp']})::text, x.bo::text, "
-            f"'[' || concat_ws(',', {', '.join(reasons)}) || ']'] "
+            f"(SELECT ARRAY[{name_sql}, {label_sql}, ({light.overall})::text, "
+            f"({light.levels[PROGRESS_GAP]})::text, x.bo::text, {reasons_sql}] "
             f"FROM (SELECT {inner} OFFSET 0) x)"
         )
-        # json (not jsonb), reasons joined by concat_ws (which skips the rules that did not
-        # fire): about half the cost of jsonb concatenation on 10,000 rows.
         # The OFFSET 0 fence keeps PostgreSQL from pulling the subquery up, which would paste
         # each measure (the blocker count's subquery included) into every place that uses it.
-        labels = [str(LIGHT_LABELS[k]) for k in LIGHTS]
-        return sql, (*labels, *reason_params, *inner_params)
+        return sql, (*name_params, *label_params, *reasons_params, *inner_params)
+
+
+def light_labels() -> tuple[str, str, str]:
+    """The green / yellow / red labels in the active language."""
+    return tuple(str(LIGHT_LABELS[k]) for k in LIGHTS)
 
 
 def with_state(qs: QuerySet, *, as_of: dt.date | None) -> QuerySet:
@@ -316,16 +362,7 @@ def with_lights(qs: QuerySet, *, ref: dt.date) -> QuerySet:
         ),
         blockers_open=Coalesce(Subquery(open_blockers, output_field=IntegerField()), 0),
     )
-    month_text = Func(F("planned_start"), Value("YYYY-MM"), function="to_char",
-                      output_field=TextField())
-    start_text = Func(F("actual_start"), Value("YYYY-MM-DD"), function="to_char",
-                      output_field=TextField())
-    qs = qs.alias(
-        light_eval=LightEvaluation(
-            F("start_months_late"), month_text, F("progress_gap"), F("completion_rate"),
-            F("registration_months"), start_text, F("blockers_open"), ref=ref,
-        )
-    )
+    qs = qs.alias(light_eval=LightEvaluation(*light_measures().values(), ref=ref))
     return qs.alias(
         light=ArrayItem("light_eval", "light", TextField()),
         light_label=ArrayItem("light_eval", "label", TextField()),
@@ -334,6 +371,18 @@ def with_lights(qs: QuerySet, *, ref: dt.date) -> QuerySet:
                             IntegerField()),
         light_reasons=Cast(ArrayItem("light_eval", "reasons", TextField()), JSONField()),
     )
+
+
+def light_measures() -> dict[str, Func | F]:
+    """The rules' measures (MEASURES) as expressions over the aliases of ``with_lights``."""
+    month_text = Func(F("planned_start"), Value("YYYY-MM"), function="to_char",
+                      output_field=TextField())
+    start_text = Func(F("actual_start"), Value("YYYY-MM-DD"), function="to_char",
+                      output_field=TextField())
+    return dict(zip(MEASURES, (
+        F("start_months_late"), month_text, F("progress_gap"), F("completion_rate"),
+        F("registration_months"), start_text, F("blockers_open"),
+    ), strict=True))
 
 
 class ArrayItem(Func):

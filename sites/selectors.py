@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -251,8 +250,7 @@ def project_properties(*, staff: bool) -> dict:
             "bond_requested": "bond_requested",
             "bond_approved": "bond_approved",
             "time_progress_gap": Round(F("progress_gap"), 1),
-            # open_blockers, light, light_label, light_reasons: merged from one evaluation,
-            # see _project_rows
+            # open_blockers, light, light_label, light_reasons: see _light_members
             "published": "published",
         }
     return props
@@ -294,52 +292,39 @@ def milestone_light_labels() -> dict[str, str]:
     return {ON_TIME: _("On time"), LATE: _("Late"), DONE: _("Done")}
 
 
-def _project_rows(qs: QuerySet, *, staff: bool) -> tuple[str, tuple]:
-    """SQL yielding one GeoJSON Feature (as text) per project, in the queryset's order.
+def _light_members(ref: dt.date) -> geojson.Computed:
+    """The light's feature properties (open_blockers, light, light_label, light_reasons) from
+    the rules' measures, selected once per row as helper columns (see ``lights.LightSQL``)."""
+    light = lights.LightSQL("t._m_", ref=ref)
 
-    Like ``geo.geojson.features_sql``, but faster on large layers: the inner query selects
-    each property as a column, the outer writes the feature by text concatenation, so the
-    geometry (already GeoJSON text from ST_AsGeoJSON) and the light's reasons (JSON text) are
-    never parsed again. For staff the light fields come from the one ``light_eval`` array
-    (``sites.lights.LightEvaluation``), evaluated once per row; ``OFFSET 0`` keeps PostgreSQL
-    from pulling the subquery up and pasting the evaluation back into each reference.
-    """
-    props = project_properties(staff=staff)
-    columns = {f"_p{i}": F(expr) if isinstance(expr, str) else expr
-               for i, expr in enumerate(props.values())}
-    columns["_geometry"] = geojson.GeoJSONGeometry("geom")
-    pairs = ", ".join(f"'{name}', t._p{i}" for i, name in enumerate(props))
-    # json_build_object(...)::text ends with "}": drop it to append the light's members.
-    properties = f"left(json_build_object({pairs})::text, -1)"
-    if staff:
-        columns["_light"] = F("light_eval")
-        item = lights.LightEvaluation.ITEMS
-        properties += (
-            f" || ', \"open_blockers\": ' || t._light[{item['open_blockers']}]"
-            f" || ', \"light\": ' || to_json(t._light[{item['light']}])::text"
-            f" || ', \"light_label\": ' || to_json(t._light[{item['label']}])::text"
-            f" || ', \"light_reasons\": ' || t._light[{item['reasons']}]"
-        )
-    inner, params = qs.values("pk").annotate(**columns).values("pk", *columns).query \
-        .sql_with_params()
-    sql = (
-        "SELECT '{\"type\": \"Feature\", \"id\": ' || t.pk || ', \"geometry\": ' "
-        f"|| t._geometry || ', \"properties\": ' || {properties} || '}}}}' AS feature "
-        f"FROM ({inner} OFFSET 0) t"
+    def quoted(values):
+        return tuple(json.dumps(v, ensure_ascii=False) for v in values)
+
+    return geojson.Computed(
+        columns={f"_m_{name}": expr for name, expr in lights.light_measures().items()},
+        members=[
+            ("open_blockers", f"{light.measure['bo']}::text", ()),
+            ("light", *light.pick(light.overall, quoted(lights.LIGHTS))),
+            ("light_label", *light.pick(light.overall, quoted(lights.light_labels()))),
+            ("light_reasons", *light.reasons()),
+        ],
     )
-    return sql, params
+
+
+def _project_layer(f: SiteFilters, *, staff: bool) -> dict:
+    """What the projects layer is written from: for staff with the light and its reasons."""
+    return {
+        "geom": "geom",
+        "properties": project_properties(staff=staff),
+        "computed": _light_members(lights.reference_date(f.as_of)) if staff else None,
+    }
 
 
 def projects_geojson(f: SiteFilters, *, staff: bool) -> str:
     """The projects FeatureCollection as JSON text, built by PostgreSQL in one query."""
-    rows, params = _project_rows(projects_queryset(f, staff=staff), staff=staff)
-    sql = (
-        "SELECT '{\"type\": \"FeatureCollection\", \"features\": [' "
-        f"|| coalesce(string_agg(f.feature, ', '), '') || ']}}' FROM ({rows}) f"
+    return geojson.feature_collection(
+        projects_queryset(f, staff=staff), **_project_layer(f, staff=staff)
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()[0]
 
 
 def livelihood_geojson(f: SiteFilters, *, staff: bool) -> str:
@@ -352,12 +337,9 @@ def livelihood_geojson(f: SiteFilters, *, staff: bool) -> str:
 
 def project_feature(pk: int, *, staff: bool, as_of: dt.date | None = None) -> str | None:
     f = SiteFilters(as_of=as_of)
-    rows, params = _project_rows(projects_queryset(f, staff=staff).filter(pk=pk)[:1],
-                                 staff=staff)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT f.feature FROM ({rows}) f", params)
-        row = cursor.fetchone()
-    return row[0] if row else None
+    return geojson.feature(
+        projects_queryset(f, staff=staff).filter(pk=pk), **_project_layer(f, staff=staff)
+    )
 
 
 def livelihood_feature(pk: int, *, staff: bool) -> str | None:

@@ -11,7 +11,7 @@ GEOJSON = "application/geo+json; charset=utf-8"
 
 def geojson_response(
     request: HttpRequest,
-    text: str,
+    text: str | bytes,
     *,
     etag: str | None = None,
     status: int = 200,
@@ -22,7 +22,7 @@ def geojson_response(
     ``allow_not_modified=False`` where the ETag names the stored version (for If-Match) but
     the body also holds values computed at request time (a market's "open now").
     """
-    body = text.encode("utf-8")
+    body = text.encode("utf-8") if isinstance(text, str) else text
     tag = f'"{etag}"' if etag else f'"{hashlib.sha1(body).hexdigest()}"'
     if (
         allow_not_modified
