@@ -10,13 +10,17 @@ is left as it was (other sessions never see the rows). Prints the median wall ti
 * ours: ``GET /api/v1/projects/`` as staff (every staff field, lights and reasons in SQL);
 * plain: a ``GeoFeatureModelSerializer`` ``ListAPIView`` over the same rows and stored fields
   (with ``select_related``; no lights, which would cost it extra queries per row);
-* raw: the very SQL statement our view runs, executed on a bare cursor (the lower bound for
-  this output), and a hand-written minimal statement for reference.
+* raw: the very SQL statement our view runs, executed on a bare cursor and its rows received
+  (the lower bound for this output), and a hand-written minimal statement for reference.
+
+Variants run round-robin after an untimed garbage collection; ``BENCH_VERBOSE=1`` prints every
+run's time as well as the medians.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -93,9 +97,17 @@ def _interleaved(variants: dict, repeat: int) -> dict[str, tuple[float, int]]:
         fn()  # warm up (plans, caches)
     for _ in range(repeat):
         for name, fn in variants.items():
+            # Collect the previous variant's cyclic garbage first (untimed): the plain view
+            # leaves ~10,000 model instances and GEOS geometries in cycles, and the cycle
+            # collector otherwise runs (0.5 s) inside whichever variant comes next. Not
+            # charging the plain view for it favours the baseline, never us.
+            gc.collect()
             t0 = time.perf_counter()
             sizes[name] = fn()
             times[name].append(time.perf_counter() - t0)
+    if os.environ.get("BENCH_VERBOSE"):
+        for name, ts in times.items():
+            print(name, " ".join(f"{t:.3f}" for t in ts))
     return {name: (statistics.median(times[name]), sizes[name]) for name in variants}
 
 

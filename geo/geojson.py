@@ -61,13 +61,22 @@ class LocalISO(Func):
     )
 
 
-def choice_label(field: str, choices: Iterable[tuple[str, object]]) -> Case:
-    """The display label of a choice field, in the active language, computed in SQL."""
-    return Case(
-        *[When(**{field: value}, then=Value(str(label))) for value, label in choices],
-        default=F(field),
-        output_field=CharField(),
-    )
+class JSONText(Func):
+    """An expression whose value is JSON text already: features write it as it is."""
+
+    template = "%(expressions)s"
+    output_field = TextField()
+
+
+def choice_label(field: str, choices: Iterable[tuple[str, object]]) -> JSONText:
+    """The display label of a choice field in the active language, as JSON text (an unknown
+    value shows its code). Quoted here, once, not escaped again for every row."""
+    return JSONText(Case(
+        *[When(**{field: value}, then=Value(json.dumps(str(label), ensure_ascii=False)))
+          for value, label in choices],
+        default=Func(F(field), template="to_json(%(expressions)s)::text"),
+        output_field=TextField(),
+    ))
 
 
 @dataclass(frozen=True)
@@ -87,13 +96,19 @@ class Computed:
 _FORMAT_ARGS = 90
 
 
-def json_text_sql(ref: str, field: Field) -> str:
-    """SQL writing column ``ref`` (of model field type ``field``) as JSON text, never NULL.
+def json_text_sql(ref: str, field: Field, expression: object = None) -> str:
+    """SQL writing column ``ref`` (of model field type ``field``, computed by ``expression``)
+    as JSON text, never NULL.
 
-    Integers and booleans are written directly, numerics directly unless NaN or infinite (which
-    JSON cannot hold: to_json quotes them), everything else (text, dates, timestamps, json) by
-    to_json, which escapes and formats as json_build_object does.
+    JSONText is written as it is, LocalISO quoted (digits and separators only), integers and
+    booleans directly, numerics directly unless NaN or infinite (which JSON cannot hold:
+    to_json quotes them), everything else (text, dates, json) by to_json, which escapes and
+    formats as json_build_object does.
     """
+    if isinstance(expression, JSONText):
+        return f"coalesce({ref}, 'null')"
+    if isinstance(expression, LocalISO):
+        return f"coalesce('\"' || {ref} || '\"', 'null')"
     if isinstance(field, BooleanField):
         return f"CASE WHEN {ref} THEN 'true' WHEN NOT {ref} THEN 'false' ELSE 'null' END"
     if isinstance(field, IntegerField):
@@ -152,8 +167,8 @@ def features_sql(
         (',"geometry":', "coalesce(t._geometry, 'null')", ()),
     ]
     members = [
-        (key, json_text_sql(f"t._p{i}", annotations[f"_p{i}"].output_field), ())
-        for i, key in enumerate(properties)
+        (key, json_text_sql(f"t._p{i}", annotations[f"_p{i}"].output_field, expr), ())
+        for i, (key, expr) in enumerate(properties.items())
     ] + list(computed.members if computed else ())
     for n, (key, sql, params) in enumerate(members):
         lead = ',"properties":{' if n == 0 else ","
@@ -191,8 +206,13 @@ def feature_collection(
         raw = cursor.cursor  # the driver's cursor, to read text columns as bytes
         psycopg2.extensions.register_type(psycopg2.extensions.BYTES, raw)
         cursor.execute(rows_sql, params)
-        features = b",".join([row[0] for row in raw.fetchall()])
-    return b"".join((head.encode(), features, b"]}"))
+        rows = [row[0] for row in raw.fetchall()]
+    if not rows:
+        return head.encode() + b"]}"
+    # Head and tail ride on the first and last feature: the body is copied once, by join.
+    rows[0] = head.encode() + rows[0]
+    rows[-1] += b"]}"
+    return b",".join(rows)
 
 
 def feature(

@@ -139,10 +139,11 @@ class MonthIndex(Func):
 _STRING_PARAMS = {"planned_month", "started"}
 
 
-def _pg_template(code: str) -> str:
-    """The whole reason object as one ``format()`` template, its text translated.
+def _pg_template(code: str, light: str) -> str:
+    """The whole reason object (for a rule at ``light``) as one ``format()`` template, its
+    text translated.
 
-    Parameters are ``%1$s``..``%n$s`` in REASON_PARAMS order, the light's name ``%{n+1}$s``.
+    Parameters are ``%1$s``..``%n$s`` in REASON_PARAMS order.
     The translated text is JSON-escaped here, in Python; the values filled in are numbers and
     dates PostgreSQL formats (nothing to escape), so the result is valid JSON without building
     it value by value: one format() call per fired rule instead of two json_build_object.
@@ -161,7 +162,7 @@ def _pg_template(code: str) -> str:
     # json.dumps escapes quotes, backslashes and control characters and never emits "%",
     # so format()'s placeholders and the template's "%%" pass through unchanged.
     return (
-        f'{{"code":"{code}","light":"%{len(names) + 1}$s","params":{{{params}}},'
+        f'{{"code":"{code}","light":"{light}","params":{{{params}}},'
         f'"text":{json.dumps(text, ensure_ascii=False)}}}'
     )
 
@@ -217,11 +218,11 @@ class LightSQL:
         (which skips the rules that did not fire)."""
         parts, params = [], []
         for code, level in self.levels.items():
-            name, name_params = self.pick(level, LIGHTS)
+            args = self._reason_args[code]
             parts.append(
-                f"CASE WHEN {level} > 0 THEN format(%s, {self._reason_args[code]}, {name}) END"
+                f"CASE {level} WHEN 1 THEN format(%s, {args}) WHEN 2 THEN format(%s, {args}) END"
             )
-            params += [_pg_template(code), *name_params]
+            params += [_pg_template(code, YELLOW), _pg_template(code, RED)]
         return f"'[' || concat_ws(',', {', '.join(parts)}) || ']'", params
 
 
