@@ -88,6 +88,12 @@ class MarketZoneAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.errors:
             return cleaned
+        if self.instance.pk and transaction.get_connection().in_atomic_block:
+            # Hold the zone's row until the request's transaction ends (the admin's views
+            # are atomic), so no one can change it between this trial write and save_model's
+            # real one: a colleague's save waits instead of turning ours into an error page.
+            list(MarketZone.objects.select_for_update().filter(pk=self.instance.pk)
+                 .values_list("pk", flat=True))
         try:
             with transaction.atomic():
                 self.write()
@@ -138,6 +144,11 @@ class MarketZoneAdmin(MapHistoryAdmin):
         match = getattr(request, "resolver_match", None)
         reverting = bool(match and (match.url_name or "").endswith("_simple_history"))
         return type(form.__name__, (form,), {"request": request, "reverting": reverting})
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """Reverting to a version: atomic like the change form, so its row lock holds."""
+        with transaction.atomic():
+            return super().history_form_view(request, object_id, version_id, extra_context)
 
     def save_model(self, request, obj, form, change):
         """Save through markets.services (validated, versioned, audited), as the API does."""

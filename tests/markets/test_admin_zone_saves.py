@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from django.utils import translation
@@ -113,3 +114,47 @@ def test_admin_bulk_delete_retires(admin_client, zone):
     assert response.status_code == 302
     zone.refresh_from_db()
     assert zone.status == "retired"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_colleague_cannot_change_the_zone_between_check_and_save(
+    admin_client, admin_user, zone, monkeypatch
+):
+    """The form's trial write and save_model's real one are separate steps; a save by someone
+    else in between used to make the real one stale (an error page). The row stays locked from
+    the check to the end of the request, so the other writer waits (here: times out)."""
+    from django.contrib import admin as django_admin
+    from django.db import OperationalError, connection
+
+    from markets import services
+
+    admin_class = type(django_admin.site._registry[MarketZone])
+    original = admin_class.save_model
+    colleague: list = []
+
+    def interloper():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '300ms'")
+            current = MarketZone.objects.get(pk=zone.pk)
+            services.zone_update(zone=current, expected_version=current.version,
+                                 user=admin_user, reason="同事修改",
+                                 boundary=None, fields={"capacity": 99})
+            colleague.append("saved")
+        except OperationalError as exc:
+            colleague.append(type(exc).__name__)
+        finally:
+            connection.close()
+
+    def save_model_after_a_colleague(self, request, obj, form, change):
+        thread = threading.Thread(target=interloper)
+        thread.start()
+        thread.join()
+        return original(self, request, obj, form, change)
+
+    monkeypatch.setattr(admin_class, "save_model", save_model_after_a_colleague)
+    response = admin_client.post(url(zone), form_data(zone, capacity="12"))
+    assert colleague == ["OperationalError"]
+    assert response.status_code == 302
+    zone.refresh_from_db()
+    assert (zone.version, zone.capacity) == (2, 12)
