@@ -109,12 +109,7 @@ def _database() -> dict:
         )
     config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
     config["ENGINE"] = "django.contrib.gis.db.backends.postgis"
-    options = config.setdefault("OPTIONS", {})
-    options["connect_timeout"] = 5
-    # No JIT compilation: a request's queries are short, and the layer queries (cost estimates
-    # above jit_above_cost because of their per-row subqueries) spent ~100 ms compiling for
-    # nothing (EXPLAIN ANALYZE, 10,000 projects). The URL's own options come after and win.
-    options["options"] = " ".join(("-c jit=off", options.get("options", ""))).strip()
+    config.setdefault("OPTIONS", {})["connect_timeout"] = 5
     # Parallel test runs (several developers' suites on one cluster) pick distinct names.
     config["TEST"] = {"NAME": "test_portal" + os.environ.get("TEST_DB_SUFFIX", "")}
     return config

@@ -92,3 +92,15 @@ def test_db_script_is_idempotent():
     assert "initialising" not in result.stdout
     assert "PostGIS ready" in result.stdout
     assert url_file.read_text() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_new_session_runs_without_jit():
+    """JIT compiling cost the layer queries ~100 ms each; every connection turns it off,
+    a fresh one included."""
+    from django.db import connection
+
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
