@@ -1,4 +1,5 @@
-"""GeoJSON built in SQL: ``ST_AsGeoJSON`` per feature, ``string_agg`` for the collection.
+"""GeoJSON built in SQL: PostgreSQL writes every Feature (``ST_AsGeoJSON`` + one ``format()``);
+a collection is those rows joined as bytes.
 
 Serialising features one by one in Python is 10-15x slower; here PostgreSQL writes the text and
 Python only passes it on. Output follows RFC 7946: WGS84 lon/lat, no ``crs`` member, exterior

@@ -320,14 +320,14 @@ def _project_layer(f: SiteFilters, *, staff: bool) -> dict:
     }
 
 
-def projects_geojson(f: SiteFilters, *, staff: bool) -> str:
-    """The projects FeatureCollection as JSON text, built by PostgreSQL in one query."""
+def projects_geojson(f: SiteFilters, *, staff: bool) -> bytes:
+    """The projects FeatureCollection as UTF-8 JSON, its features written by PostgreSQL."""
     return geojson.feature_collection(
         projects_queryset(f, staff=staff), **_project_layer(f, staff=staff)
     )
 
 
-def livelihood_geojson(f: SiteFilters, *, staff: bool) -> str:
+def livelihood_geojson(f: SiteFilters, *, staff: bool) -> bytes:
     return geojson.feature_collection(
         livelihood_queryset(f, staff=staff),
         geom="geom",
