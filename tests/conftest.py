@@ -228,9 +228,21 @@ def page(browser, live_server, settings):
     pg.outside_requests = outside
     pg.base_url = live_server.url
     pg.set_default_timeout(15_000)
+    # Every console error and uncaught page error fails the test. A test that provokes an
+    # expected one (a refused fetch logs "Failed to load resource: … 403") lists a substring
+    # of it in ``page.expected_console_errors``.
+    errors: list[str] = []
+    pg.expected_console_errors = []
+    pg.on("console", lambda msg: errors.append(f"console: {msg.text}")
+          if msg.type == "error" else None)
+    pg.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+    pg.console_errors = errors
     yield pg
     context.close()
     assert outside == [], f"requests left the machine: {outside}"
+    unexpected = [e for e in errors
+                  if not any(s in e for s in pg.expected_console_errors)]
+    assert unexpected == [], f"console or page errors: {unexpected}"
 
 
 @pytest.fixture
@@ -249,3 +261,40 @@ def login(page, live_server):
         )
 
     return do
+
+
+DEMO_PASSWORD = "demo-pass-2026"  # the README's password of every demo account
+
+
+@pytest.fixture
+def signin(page):
+    """Sign in as a person does: open the login form, type the credentials, submit.
+
+    Returns the page's URL after the redirect (where the role lands). Journey tests use this,
+    never ``force_login``; other browser tests may keep the ``login`` fixture.
+    """
+
+    def do(username: str, password: str = "pw-for-tests-1", *, next_url: str = "") -> str:
+        url = page.base_url + "/accounts/login/"
+        if next_url:
+            url += "?next=" + next_url
+        page.goto(url)
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        with page.expect_navigation():
+            page.click("#login-form button[type=submit]")
+        return page.url
+
+    return do
+
+
+@pytest.fixture
+def demo_city(transactional_db, settings):
+    """The README's demo city and accounts (password DEMO_PASSWORD), for journey tests."""
+    import io
+
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("load_demo", stdout=io.StringIO())
+    settings.DEBUG = False

@@ -78,6 +78,7 @@ def test_map_popup_shows_name(page, project_factory):
 def test_map_reports_a_failed_layer(page, project_factory):
     """A layer whose request fails is named in the status, and the others still draw."""
     project_factory()
+    page.expected_console_errors.append("status of 500")  # the failure this test provokes
     page.route("**/api/v1/markets/**", lambda route: route.fulfill(status=500, body="{}"))
 
     page.goto(page.base_url + "/")
