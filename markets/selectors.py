@@ -61,6 +61,27 @@ def visible_zones(*, staff: bool) -> QuerySet[MarketZone]:
     return MarketZone.objects.filter(status__in=PUBLIC_STATUSES)
 
 
+# The staff list's status filter: "" = every zone still in use (retired ones hidden, as on the
+# map), one status, or "all" (retired ones too).
+STAFF_LIST_ALL = "all"
+
+
+def staff_list_statuses() -> list[str]:
+    """The values the staff list's ``status`` filter accepts (besides "")."""
+    return [*ZoneStatus.values, STAFF_LIST_ALL]
+
+
+def staff_zone_list(status: str = "") -> QuerySet[MarketZone]:
+    """Zones for the staff list, by name: in use (""), one status, or all (``"all"``)."""
+    if status == STAFF_LIST_ALL:
+        qs = MarketZone.objects.all()
+    elif status:
+        qs = MarketZone.objects.filter(status=status)
+    else:
+        qs = visible_zones(staff=True)
+    return qs.select_related("district", "department", "updated_by").order_by("name", "pk")
+
+
 def zones_queryset(f: ZoneFilters, *, staff: bool) -> QuerySet[MarketZone]:
     qs = MarketZone.objects.filter(status__in=f.status) if f.status else visible_zones(staff=staff)
     if f.bbox:

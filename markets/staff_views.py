@@ -1,7 +1,8 @@
-"""Staff pages for market-zone boundaries: the map editor, version history, bulk import (thin).
+"""Staff pages for market zones: the zone list, the map editor, version history, bulk import (thin).
 
 The editor and history pages talk to the zone API (markets.api.editing) from the browser; the
-import page calls markets.importers. Only urban-management staff and admins reach them.
+import page calls markets.importers. Only urban-management staff and admins reach them; the
+zone list is also market supervision's way to each zone's rules.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from geo import geojson
 from geo.models import Department, District
-from geo.roles import URBAN_MANAGEMENT, has_role
+from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role
+from markets import selectors
 from markets.models import MarketZone, ZoneKind, ZoneStatus
 
 # The largest file the import page keeps between the dry run and "apply" (in the session).
@@ -37,6 +39,40 @@ def urban_staff_required(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def zone_staff_required(view):
+    """Log in first; then urban-management and market-supervision staff (and superusers)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not has_role(request.user, URBAN_MANAGEMENT, MARKET_SUPERVISION):
+            raise PermissionDenied(
+                _("Only urban-management and market-supervision staff see the zone list.")
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@zone_staff_required
+def zone_staff_list(request: HttpRequest) -> HttpResponse:
+    """/staff/markets/: every zone (retired ones under their filter) with each role's links."""
+    status = request.GET.get("status", "")
+    error = None
+    if status and status not in selectors.staff_list_statuses():
+        error = _("Unknown status “%(value)s”: choose one from the list.") % {"value": status}
+        status = ""
+    zones = selectors.staff_zone_list(status)
+    return render(request, "markets/staff_list.html", {
+        "zones": zones,
+        "status": status,
+        "statuses": ZoneStatus.choices,
+        "all_value": selectors.STAFF_LIST_ALL,
+        "error": error,
+        "can_edit": has_role(request.user, URBAN_MANAGEMENT),
+    }, status=400 if error else 200)
 
 
 def _districts_geojson() -> dict:

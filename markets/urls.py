@@ -5,6 +5,7 @@ from markets import staff_views, views
 urlpatterns = [
     path("markets/", views.public_list, name="markets"),
     path("markets/<id:pk>/", views.public_detail, name="market"),
+    path("staff/markets/", staff_views.zone_staff_list, name="market-staff-list"),
     path("staff/markets/rules/", views.staff_index, name="market-rules-index"),
     path("staff/markets/<id:pk>/rules/", views.rules_edit, name="market-rules"),
     path("staff/markets/new/", staff_views.zone_editor, name="market-new"),

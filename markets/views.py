@@ -125,6 +125,7 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "at_param": request.GET.get("at", "") if at_error is None else "",
         "updated_at": dt.datetime.fromisoformat(props["updated_at"]),
         "can_edit": has_role(request.user, *RULE_EDITORS),
+        "can_edit_boundary": has_role(request.user, URBAN_MANAGEMENT),
         "strings": _public_strings(),
     }
     return render(request, "markets/public_detail.html", context, status=400 if at_error else 200)
@@ -300,4 +301,7 @@ def staff_index(request: HttpRequest) -> HttpResponse:
         .select_related("department")
         .order_by("name")
     )
-    return render(request, "markets/rules_index.html", {"zones": zones, "now": timezone.now()})
+    return render(request, "markets/rules_index.html", {
+        "zones": zones, "now": timezone.now(),
+        "can_edit_boundary": has_role(request.user, URBAN_MANAGEMENT),
+    })
