@@ -87,7 +87,10 @@ class Project(models.Model):
         District, models.PROTECT, null=True, blank=True, related_name="projects",
         verbose_name=_("district"),
     )
-    geom = models.GeometryField(_("location"), srid=4326)
+    # NULL = not yet placed (待落图): imported from the commission's list without coordinates;
+    # the project office places it from the queue (sites.services.project_place). The geometry
+    # CHECKs below hold for NULL, as SQL CHECKs do (ST_IsValid(NULL) is NULL, not false).
+    geom = models.GeometryField(_("location"), srid=4326, null=True, blank=True)
     stats_status = models.CharField(
         _("statistical registration"), max_length=12, choices=StatsStatus.choices,
         default=StatsStatus.NOT_APPLIED,
