@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from geo import geojson
 from geo.models import Department, District
@@ -24,6 +25,16 @@ from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role
 from markets import selectors
 from markets.models import MarketZone, ZoneKind, ZoneStatus
 
+# Shown when Geoman refuses a vertex (allowSelfIntersection: false) while drawing or editing.
+SELF_INTERSECTION = gettext_noop(
+    "The boundary may not cross itself: that point was not added. Choose a point that keeps "
+    "the edges from crossing."
+)
+# The import page's answer to "apply" when a row is rejected (the importer then writes nothing).
+APPLY_REFUSED = gettext_noop(
+    "Not applied: %(count)s row(s) were rejected, so nothing was written. Fix them in the file "
+    "and run a dry run again."
+)
 # The largest file the import page keeps between the dry run and "apply" (in the session).
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
@@ -120,6 +131,8 @@ def _editor_strings() -> dict:
         "boundary": _("boundary"),
         "restoreThis": _("Restore this version"),
         "version": _("Version %(version)s"),
+        "editTitle": _("Edit %(name)s"),
+        "selfIntersection": _(SELF_INTERSECTION),
     }
 
 
@@ -129,6 +142,8 @@ def _page_config(zone: MarketZone | None) -> dict:
         "apiList": "/api/v1/markets/",
         "apiItem": f"/api/v1/markets/{zone.pk}/" if zone else None,
         "editUrl": "/staff/markets/{id}/edit/",
+        "historyUrlPattern": "/staff/markets/{id}/history/",
+        "rulesUrlPattern": "/staff/markets/{id}/rules/",
         "historyUrl": f"/staff/markets/{zone.pk}/history/" if zone else None,
         "projectsUrl": "/api/v1/projects/",
         "minM2PerStall": settings.MARKET_MIN_M2_PER_STALL,
@@ -144,7 +159,8 @@ def zone_editor(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     context = {
         "zone": zone,
         "kinds": ZoneKind.choices,
-        "statuses": [c for c in ZoneStatus.choices if c[0] != ZoneStatus.RETIRED],
+        # Retired is listed (disabled: the retire button sets it) so a retired zone shows it.
+        "statuses": ZoneStatus.choices,
         "departments": Department.objects.order_by("code"),
         "districts": District.objects.order_by("code"),
         "user_department": getattr(getattr(request.user, "staff_profile", None),
@@ -199,10 +215,23 @@ def zone_import_page(request: HttpRequest) -> HttpResponse:
             applied = report.applied
             if applied:
                 request.session.pop("zone_import", None)
+            else:
+                # Remember the verdict: "apply" is offered only for a file with no rejected row.
+                request.session["zone_import"] = {
+                    **request.session["zone_import"], "rejected": report.rejected}
+            if action == "apply" and report.rejected:
+                raise ValidationError(_(APPLY_REFUSED) % {"count": report.rejected},
+                                      code="rejected_rows")
         except ValidationError as exc:
             error = " ".join(exc.messages)
+            if getattr(exc, "code", None) not in ("rejected_rows", "required"):
+                # An unreadable file is not kept for "apply".
+                request.session.pop("zone_import", None)
+    pending = None if applied else request.session.get("zone_import")
     return render(request, "markets/import.html", {
         "report": report, "error": error, "applied": applied, "encoding": encoding,
-        "encodings": importers.ENCODINGS, "pending": request.session.get("zone_import", {}).get(
-            "name") if not applied else None,
+        "encodings": importers.ENCODINGS,
+        "pending": pending["name"] if pending else None,
+        # Rows the last dry run of the pending file rejected: apply is withheld while any are.
+        "pending_rejected": pending.get("rejected", 0) if pending else 0,
     }, status=400 if error else 200)

@@ -164,7 +164,32 @@ function markDirty() {
 map.on("pm:create pm:remove pm:cut", markDirty);
 editGroup.on("layeradd", (event) => {
   event.layer.on("pm:edit pm:markerdragend pm:dragend pm:vertexremoved pm:vertexadded", markDirty);
+  event.layer.on("pm:intersect", showIntersection);
 });
+
+// allowSelfIntersection: false makes Geoman refuse a vertex (drawing) or undo a drag (editing)
+// that would cross an edge, without a word; say why under the map until the next good step.
+const boundaryError = document.getElementById("error-boundary");
+
+function showIntersection() {
+  boundaryError.textContent = S.selfIntersection;
+  boundaryError.hidden = false;
+  boundaryError.dataset.reason = "self-intersection";
+}
+
+function clearIntersection() {
+  if (boundaryError.dataset.reason !== "self-intersection") return;
+  boundaryError.hidden = true;
+  boundaryError.textContent = "";
+  delete boundaryError.dataset.reason;
+}
+
+// Drawing: Geoman fires pm:intersect on the map when the next point would cross an edge.
+map.on("pm:intersect", showIntersection);
+map.on("pm:drawstart", ({ workingLayer }) => {
+  if (workingLayer) workingLayer.on("pm:vertexadded", clearIntersection);
+});
+map.on("pm:create pm:drawend", clearIntersection);
 form.elements.capacity.addEventListener("input", updateReadout);
 
 function showGeometry(geometry) {
@@ -192,6 +217,7 @@ function fillForm(properties) {
 
 function clearErrors() {
   for (const node of document.querySelectorAll(".field-error[id^='error-']")) {
+    delete node.dataset.reason;
     node.hidden = true;
     node.textContent = "";
   }
@@ -320,10 +346,12 @@ async function save(event) {
     item.textContent = warning;
     warningsNode.append(item);
   }
+  showZone(body.id, body.properties);
   if (creating) {
     state.zoneId = body.id;
     state.apiItem = `${config.apiList}${body.id}/`;
     window.history.replaceState(null, "", config.editUrl.replace("{id}", body.id));
+    showRetired(body.properties.status === "retired");
     setStatus(S.created);
   } else {
     setStatus(format(S.saved, { version: state.version }));
@@ -334,13 +362,24 @@ async function save(event) {
 
 const retireButton = document.getElementById("retire-button");
 const restoreButton = document.getElementById("restore-button");
+const titleNode = document.getElementById("editor-title");
+
+/** Title, page title and the history/rules links for a zone that exists (after load or create). */
+function showZone(id, properties) {
+  const title = format(S.editTitle, { name: properties.name });
+  document.title = document.title.replace(titleNode.textContent.trim(), title);
+  titleNode.textContent = title;
+  document.getElementById("history-link").href = config.historyUrlPattern.replace("{id}", id);
+  document.getElementById("rules-link").href = config.rulesUrlPattern.replace("{id}", id);
+  document.getElementById("zone-links").hidden = false;
+}
 
 function showRetired(retired) {
   state.retired = retired;
   document.getElementById("retired-notice").hidden = !retired;
   document.getElementById("save-button").disabled = retired;
-  if (retireButton) retireButton.hidden = retired;
-  if (restoreButton) restoreButton.hidden = !retired;
+  retireButton.hidden = retired || !state.apiItem;
+  restoreButton.hidden = !retired || !state.apiItem;
 }
 
 /** DELETE (retire, If-Match) or POST .../restore/; both need the reason box filled. */
@@ -359,12 +398,13 @@ async function changeLifecycle(retire) {
   if (body === null) return;
   form.elements.reason.value = "";
   fillForm(body.properties);
+  showZone(body.id, body.properties);
   showRetired(body.properties.status === "retired");
   setStatus(format(S.saved, { version: state.version }));
 }
 
-if (retireButton) retireButton.addEventListener("click", () => changeLifecycle(true));
-if (restoreButton) restoreButton.addEventListener("click", () => changeLifecycle(false));
+retireButton.addEventListener("click", () => changeLifecycle(true));
+restoreButton.addEventListener("click", () => changeLifecycle(false));
 
 function openConflict(body) {
   const when = body.updated_at ? new Date(body.updated_at).toLocaleString() : "";

@@ -224,3 +224,72 @@ def test_staff_pages_are_for_urban_management(client, user_factory, zone_factory
                 f"/staff/markets/{zone.pk}/edit/", f"/staff/markets/{zone.pk}/history/"):
         response = client.get(url)
         assert response.status_code == (302 if role is None else 403), url
+
+
+def _upload(gdf: gpd.GeoDataFrame, name: str = "zones.geojson") -> io.BytesIO:
+    upload = io.BytesIO(geojson_bytes(gdf))
+    upload.name = name
+    return upload
+
+
+def test_staff_page_withholds_apply_after_a_rejected_row(client, city, urban):
+    # One good row and one outside the city: the dry run rejects one of two.
+    gdf = frame([
+        {"name": "大唐路夜市", "kind": "night_market", "geometry": A},
+        {"name": "城外", "kind": "flea", "geometry": box(100.0, 39.8, 100.001, 39.801)},
+    ])
+    client.force_login(urban)
+    response = client.post("/staff/markets/import/", {"file": _upload(gdf), "action": "dry_run"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('data-action="rejected"') == 1
+    assert 'id="import-apply"' not in html
+    assert 'value="apply"' not in html
+    assert 'id="import-blocked"' in html
+    assert "zones.geojson cannot be applied: 1 row was rejected." in html
+    # A hand-made "apply" for the kept file is refused too, and writes nothing.
+    before = state()
+    response = client.post("/staff/markets/import/", {"action": "apply", "reason": "强行"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="import-error"' in html
+    assert "Not applied: 1 row(s) were rejected, so nothing was written." in html
+    assert 'id="import-applied"' not in html
+    assert 'id="import-apply"' not in html
+    assert state() == before
+
+
+def test_staff_page_refuses_apply_of_a_fresh_file_with_a_rejected_row(client, city, urban):
+    gdf = frame([{"name": "坏边界", "kind": "flea", "geometry": shapely.from_wkt(BOWTIE_WKT)}])
+    client.force_login(urban)
+    before = state()
+    response = client.post("/staff/markets/import/", {"file": _upload(gdf), "action": "apply"})
+    assert response.status_code == 400
+    assert "Not applied: 1 row(s) were rejected" in response.content.decode()
+    assert state() == before
+
+
+def test_staff_page_offers_apply_again_after_a_clean_dry_run(client, city, urban):
+    bad = frame([{"name": "城外", "kind": "flea", "geometry": box(100.0, 39.8, 100.001, 39.801)}])
+    good = frame([{"name": "大唐路夜市", "kind": "night_market", "geometry": A}])
+    client.force_login(urban)
+    client.post("/staff/markets/import/", {"file": _upload(bad), "action": "dry_run"})
+    response = client.post("/staff/markets/import/", {"file": _upload(good), "action": "dry_run"})
+    html = response.content.decode()
+    assert 'id="import-apply"' in html
+    assert 'id="import-blocked"' not in html
+    response = client.post("/staff/markets/import/", {"action": "apply"})
+    assert response.status_code == 200
+    assert MarketZone.objects.get().name == "大唐路夜市"
+
+
+def test_staff_page_forgets_an_unreadable_file(client, city, urban):
+    client.force_login(urban)
+    upload = io.BytesIO(b"{ not json")
+    upload.name = "z.geojson"
+    response = client.post("/staff/markets/import/", {"file": upload, "action": "dry_run"})
+    assert response.status_code == 400
+    assert 'id="import-apply"' not in response.content.decode()
+    response = client.post("/staff/markets/import/", {"action": "apply"})
+    assert response.status_code == 400
+    assert "Choose a file to import." in response.content.decode()
