@@ -321,10 +321,23 @@ def _project_layer(f: SiteFilters, *, staff: bool) -> dict:
 
 
 def projects_geojson(f: SiteFilters, *, staff: bool) -> bytes:
-    """The projects FeatureCollection as UTF-8 JSON, its features written by PostgreSQL."""
+    """The projects FeatureCollection as UTF-8 JSON, its features written by PostgreSQL.
+
+    Projects not yet placed (待落图, geom NULL) are left out: the map layer and the printable
+    map draw features, and a feature without a place has nothing to draw. They still count in
+    the stats and lists (``projects_queryset``) and appear with ``"geometry": null`` (RFC 7946
+    §3.2) in the file downloads and the single-feature endpoint.
+    """
     return geojson.feature_collection(
-        projects_queryset(f, staff=staff), **_project_layer(f, staff=staff)
+        projects_queryset(f, staff=staff).filter(geom__isnull=False),
+        **_project_layer(f, staff=staff),
     )
+
+
+def unplaced_projects() -> QuerySet[Project]:
+    """Projects not yet placed on the map (待落图), for the project office's queue."""
+    return (Project.objects.filter(geom__isnull=True)
+            .select_related("lead_department", "leader").order_by("code"))
 
 
 def livelihood_geojson(f: SiteFilters, *, staff: bool) -> bytes:

@@ -74,9 +74,12 @@ def load_table(
         for text in texts:
             feature = json.loads(text)
             row = {key: _cell(value) for key, value in feature["properties"].items()}
-            row["lon"], row["lat"] = round(row["lon"], 6), round(row["lat"], 6)
+            # A project not yet placed (待落图) has no geometry: empty lon/lat, null shape.
+            row["lon"], row["lat"] = (None if row[k] is None else round(row[k], 6)
+                                      for k in ("lon", "lat"))
             records.append(row)
-            geoms.append(shapely.from_geojson(json.dumps(feature["geometry"])))
+            shape = feature["geometry"]
+            geoms.append(None if shape is None else shapely.from_geojson(json.dumps(shape)))
     columns = [*properties, AS_OF, "lon", "lat"]
     stamp = as_of.isoformat()
     frame = pd.DataFrame.from_records(records, columns=[c for c in columns if c != AS_OF])
@@ -92,8 +95,9 @@ def _cell(value: object) -> object:
     return value
 
 
-def wkt(table: Table) -> list[str]:
-    return [shapely.to_wkt(g, rounding_precision=6, trim=True) for g in table.frame.geometry]
+def wkt(table: Table) -> list[str | None]:
+    return [None if g is None else shapely.to_wkt(g, rounding_precision=6, trim=True)
+            for g in table.frame.geometry]
 
 
 # --- GeoPackage -------------------------------------------------------------------------------
@@ -156,8 +160,11 @@ def to_shapefile_zip(table: Table) -> bytes:
     with tempfile.TemporaryDirectory(prefix="export-") as tmp, zipfile.ZipFile(
         buffer, "w", zipfile.ZIP_DEFLATED
     ) as archive:
+        # Rows without a geometry (projects not yet placed) go with the points as null shapes
+        # (shape type 0 records, which every reader opens) so the download lists every row.
+        unplaced = frame.geometry.isna()
         for family, types in FAMILIES.items():
-            part = frame[frame.geom_type.isin(types)]
+            part = frame[frame.geom_type.isin(types) | (unplaced if family == "points" else False)]
             if part.empty:
                 continue
             stem = f"{table.name}_{family}"
