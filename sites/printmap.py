@@ -1,12 +1,16 @@
 """The printable battle map (挂图作战): one self-contained folium HTML file a leader opens offline.
 
-folium's default page pulls Leaflet, jQuery, Bootstrap and Font Awesome from CDNs; here every
-default asset is dropped and the vendored Leaflet 1.9.4 is inlined (its CSS images as data
-URIs), so the file names no outside host. The one ``http://www.w3.org/2000/svg`` left inside
+folium's default page pulls Leaflet, jQuery, Bootstrap and Font Awesome from CDNs, and its
+popups are built with jQuery (``$(`...`)[0]``). Here every default asset is dropped, the vendored
+Leaflet 1.9.4 is inlined (its CSS images as data URIs), and the features are drawn by plain
+Leaflet code (one ``L.geoJSON`` per layer, popups as HTML strings), so the file needs nothing
+but Leaflet and names no outside host. The one ``http://www.w3.org/2000/svg`` left inside
 Leaflet is the SVG XML namespace, an identifier that is never fetched. No basemap: tiles would
 need the network.
 
 The features are the same GeoJSON as the API for this audience (public fields for anonymous).
+The page exposes what it drew as ``window.battleMap`` (``count``, ``counts``) and as
+``data-drawn`` on the map element, for the browser tests.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ from functools import cache
 from pathlib import Path
 
 import folium
+from branca.element import Figure, MacroElement
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from folium.template import Template
 
 from sites import lights, selectors
 
@@ -39,6 +46,7 @@ MILESTONE_COLORS = {
     selectors.ON_TIME: "#188038", selectors.LATE: "#f9ab00", selectors.DONE: "#1a62c9"
 }
 LIVELIHOOD_COLOR = "#8e24aa"
+UNKNOWN_COLOR = "#555f6b"
 
 
 @cache
@@ -64,6 +72,15 @@ def _escape_script(text: str) -> str:
     return text.replace("</script", "<\\/script")
 
 
+def _js_value(value) -> str:
+    """``value`` as a JSON literal safe inside <script> (no "</", "<!--" or U+2028/9)."""
+    return (json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+# --- popups ---------------------------------------------------------------------------------
+
+
 def _project_popup_rows(p: dict, staff: bool) -> list[tuple[str, str]]:
     rows = [
         (_("Code"), p["code"]),
@@ -80,56 +97,151 @@ def _project_popup_rows(p: dict, staff: bool) -> list[tuple[str, str]]:
             (_("Completed this year (万元)"),
              f"{p['completed_investment_year']} / {p['planned_investment_year']}"),
             (_("Status light"), p["light_label"]),
-            (_("Reasons"), "；".join(r["text"] for r in p["light_reasons"]) or "—"),
         ]
     return rows
 
 
-def _popup_html(title: str, rows: list[tuple[str, str]]) -> str:
+def _reasons_html(p: dict) -> str:
+    """The light's reasons as a list (each with its rule code and light), or "on track"."""
+    items = "".join(
+        f"<li data-code='{html.escape(r['code'])}' data-light='{html.escape(r['light'])}'>"
+        f"{html.escape(r['text'])}</li>"
+        for r in p.get("light_reasons") or []
+    )
+    if not items:
+        items = f"<li data-code='none'>{html.escape(_('On track: no rule is triggered.'))}</li>"
+    heading = html.escape(_("Reasons"))
+    return f"<p class='bm-reasons-title'>{heading}</p><ul class='bm-reasons'>{items}</ul>"
+
+
+def _popup_html(title: str, rows: list[tuple[str, str]], extra: str = "") -> str:
     body = "".join(
         f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows
     )
-    return f"<strong>{html.escape(title)}</strong><table class='bm-popup'>{body}</table>"
+    return f"<strong>{html.escape(title)}</strong><table class='bm-popup'>{body}</table>{extra}"
 
 
-def _add_features(group, features: list[dict], color_of, popup_of) -> None:
-    for feature in features:
-        color = color_of(feature["properties"])
-        popup = folium.Popup(popup_of(feature["properties"]), max_width=360)
-        if feature["geometry"]["type"] == "Point":
-            lon, lat = feature["geometry"]["coordinates"]
-            folium.CircleMarker(
-                location=(lat, lon), radius=8, color="#1b1f24", weight=1,
-                fill=True, fill_color=color, fill_opacity=0.9, popup=popup,
-                tooltip=feature["properties"]["name"],
-            ).add_to(group)
-        else:
-            folium.GeoJson(
-                feature,
-                style_function=lambda _f, c=color: {"color": c, "weight": 4, "fillOpacity": 0.35},
-                popup=popup, tooltip=feature["properties"]["name"],
-            ).add_to(group)
+def _work_popup_rows(p: dict, staff: bool) -> list[tuple[str, str]]:
+    rows = [(_("Code"), p["code"]), (_("Status"), p["status_label"]),
+            (_("Lead department"), p["lead_department"]),
+            (_("Physical progress"), f"{p['percent_complete']}%"),
+            (_("Next milestone"), p.get("next_milestone") or "—")]
+    if staff:
+        rows.append((_("Milestone progress"), p["milestone_light_label"]))
+    return rows
+
+
+# --- features as plain Leaflet --------------------------------------------------------------
+
+
+class PlainGeoJson(MacroElement):
+    """One ``L.geoJSON`` layer drawn into its parent (a FeatureGroup) with no jQuery.
+
+    Each feature carries only what is drawn: its geometry, name, fill colour and popup HTML
+    (already escaped). Points become circle markers; lines and areas take the colour as stroke.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJSON({{ this.data }}, {
+            pointToLayer: function (feature, latlng) {
+                return L.circleMarker(latlng, {radius: 8});
+            },
+            style: function (feature) {
+                var c = feature.properties.color, point = feature.geometry.type === "Point";
+                return {color: point ? "#1b1f24" : c, weight: point ? 1 : 4, fillColor: c,
+                        fillOpacity: point ? 0.9 : 0.35, className: {{ this.css_class }}};
+            },
+            onEachFeature: function (feature, layer) {
+                var width = Math.max(200, Math.min(360, window.innerWidth - 60));
+                layer.bindPopup(feature.properties.popup, {maxWidth: width});
+                layer.bindTooltip(feature.properties.name);
+            }
+        }).addTo({{ this._parent.get_name() }});
+        window.battleMap.counts[{{ this.key }}] = {{ this.get_name() }}.getLayers().length;
+        {% endmacro %}
+    """)
+
+    def __init__(self, key: str, features: list[dict]):
+        super().__init__()
+        self._name = "PlainGeoJson"
+        self.key = json.dumps(key)
+        self.css_class = json.dumps(f"bm-feature bm-{key}")
+        self.data = _js_value({"type": "FeatureCollection", "features": features})
+
+
+class BattleMapControls(MacroElement):
+    """The metric scale and the legend, both Leaflet controls in the bottom-left corner.
+
+    Leaflet stacks controls of one corner (a later bottom control goes above the earlier one),
+    so the legend sits on top of the scale bar instead of over it. Also publishes the drawn
+    feature count.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            L.control.scale({metric: true, imperial: false, position: "bottomleft"}).addTo(map);
+            var legend = L.control({position: "bottomleft"});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create("div", "bm-legend");
+                div.setAttribute("role", "region");
+                div.setAttribute("aria-label", {{ this.label }});
+                div.innerHTML = {{ this.legend }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            legend.addTo(map);
+            var counts = window.battleMap.counts, total = 0;
+            for (var key in counts) total += counts[key];
+            window.battleMap.count = total;
+            window.battleMap.map = map;
+            map.getContainer().setAttribute("data-drawn", String(total));
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, legend: str):
+        super().__init__()
+        self._name = "BattleMapControls"
+        self.label = _js_value(_("Legend"))
+        self.legend = _js_value(legend)
+
+
+def _legend_group(title: str, items: list[tuple[str, str]]) -> str:
+    rows = "".join(
+        f"<li><span class='bm-swatch' style='background:{c}'></span>{html.escape(label)}</li>"
+        for c, label in items
+    )
+    return f"<p class='bm-legend-title'>{html.escape(title)}</p><ul>{rows}</ul>"
 
 
 def _legend(staff: bool) -> str:
+    """What each colour means: projects by light (staff) or stage (public); works likewise."""
     if staff:
-        items = [(LIGHT_COLORS[k], str(lights.LIGHT_LABELS[k])) for k in lights.LIGHTS]
-        title = _("Key projects: status light")
+        projects = _legend_group(
+            _("Key projects: status light"),
+            [(LIGHT_COLORS[k], str(lights.LIGHT_LABELS[k])) for k in lights.LIGHTS],
+        )
+        labels = selectors.milestone_light_labels()
+        works = _legend_group(
+            _("Livelihood works: milestone progress"),
+            [(MILESTONE_COLORS[k], str(labels[k])) for k in selectors.MILESTONE_LIGHTS],
+        )
     else:
         from sites.models import Stage
 
-        labels = dict(Stage.choices)
-        items = [(c, str(labels[k])) for k, c in STAGE_COLORS.items()]
-        title = _("Key projects: stage")
-    rows = "".join(
-        f"<li><span style='background:{c}'></span>{html.escape(label)}</li>" for c, label in items
-    )
-    return (
-        "<div class='bm-legend' role='region' aria-label='" + html.escape(_("Legend")) + "'>"
-        f"<strong>{html.escape(title)}</strong><ul>{rows}"
-        f"<li><span style='background:{LIVELIHOOD_COLOR}'></span>"
-        f"{html.escape(_('Livelihood works'))}</li></ul></div>"
-    )
+        stage_labels = dict(Stage.choices)
+        projects = _legend_group(
+            _("Key projects: stage"),
+            [(c, str(stage_labels[k])) for k, c in STAGE_COLORS.items()],
+        )
+        works = _legend_group(_("Livelihood works"), [(LIVELIHOOD_COLOR, _("Livelihood works"))])
+    return projects + works
+
+
+# --- the page -------------------------------------------------------------------------------
 
 
 def _extent(features: list[dict]) -> tuple[float, float, float, float] | None:
@@ -146,23 +258,78 @@ def _extent(features: list[dict]) -> tuple[float, float, float, float] | None:
                 walk(c)
 
     for feat in features:
-        walk(feat["geometry"]["coordinates"])
+        geometry = feat["geometry"]
+        for part in geometry.get("geometries", [geometry]):
+            walk(part["coordinates"])
     return (min(xs), min(ys), max(xs), max(ys)) if xs else None
 
 
+def _drawn(features: list[dict], color_of, popup_of) -> list[dict]:
+    """The features that have a geometry, each cut down to what the page draws."""
+    return [
+        {"type": "Feature", "geometry": feat["geometry"],
+         "properties": {"name": feat["properties"]["name"],
+                        "color": color_of(feat["properties"]),
+                        "popup": popup_of(feat["properties"])}}
+        for feat in features if feat.get("geometry")
+    ]
+
+
+def _filter_summary(f: selectors.SiteFilters, staff: bool) -> str:
+    """The filters of the view in words ("Lead department: 交通局 · Stage: 在建"), or ""."""
+    from geo.models import Department, District, Leader
+    from sites.models import BuildType, ProjectCategory, Stage
+
+    def names(model, field, values):
+        return [str(n) for n in model.objects.filter(**{f"{field}__in": values})
+                .values_list("name", flat=True)]
+
+    parts: list[tuple[str, list[str]]] = [
+        (_("Lead department"), names(Department, "code", f.department)),
+        (_("District"), names(District, "code", f.district)),
+        (_("Stage"), [str(dict(Stage.choices).get(v, v)) for v in f.stage]),
+        (_("Build type"), [str(dict(BuildType.choices).get(v, v)) for v in f.build_type]),
+        (_("Category"), [str(dict(ProjectCategory.choices).get(v, v)) for v in f.category]),
+    ]
+    if staff:
+        parts += [
+            (_("Responsible leader"), names(Leader, "pk", f.leader)),
+            (_("Status light"), [str(lights.LIGHT_LABELS.get(v, v)) for v in f.light]),
+        ]
+    if f.q:
+        parts.append((_("Search"), [f.q]))
+    return " · ".join(f"{label}: {'、'.join(values)}" for label, values in parts if values)
+
+
 CSS = """
-html, body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", sans-serif; }
-.bm-title { position: absolute; z-index: 1000; top: 8px; left: 50px; right: 8px;
-  background: rgba(255,255,255,.92); padding: 6px 10px; border-radius: 4px; }
-.bm-title h1 { font-size: 18px; margin: 0; } .bm-title p { margin: 2px 0 0; font-size: 13px; }
-.bm-legend { position: absolute; z-index: 1000; bottom: 16px; left: 8px; background: #fff;
-  padding: 6px 10px; border-radius: 4px; font-size: 13px; box-shadow: 0 1px 4px #0004; }
-.bm-legend ul { list-style: none; margin: 4px 0 0; padding: 0; }
-.bm-legend span { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
-  margin-right: 6px; vertical-align: middle; border: 1px solid #1b1f24; }
-.bm-popup th { text-align: left; padding-right: 8px; color: #4a5360; font-weight: 400; }
-.leaflet-container { background: #eef0f3; }
-@media print { .leaflet-control-container { display: none; } }
+html, body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC",
+  sans-serif; color: #1b1f24; }
+body { display: flex; flex-direction: column; }
+.bm-title { flex: none; padding: 8px 12px; border-bottom: 1px solid #d5d9df; background: #fff; }
+.bm-title h1 { font-size: 18px; margin: 0; line-height: 1.3; }
+.bm-title p { margin: 2px 0 0; font-size: 13px; color: #4a5360; }
+.folium-map { flex: 1 1 auto; height: auto !important; min-height: 0; }
+.bm-legend { background: #fff; padding: 6px 10px; border-radius: 4px; font-size: 13px;
+  line-height: 1.4; box-shadow: 0 1px 4px #0004; max-width: 16rem; }
+.bm-legend-title { font-weight: 600; margin: 0; }
+.bm-legend-title + ul + .bm-legend-title { margin-top: 6px; }
+.bm-legend ul { list-style: none; margin: 2px 0 0; padding: 0; }
+.bm-swatch { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
+  margin-right: 6px; vertical-align: -1px; border: 1px solid #1b1f24; }
+.bm-popup th { text-align: left; padding-right: 8px; color: #4a5360; font-weight: 400;
+  vertical-align: top; }
+.bm-reasons-title { margin: 6px 0 0; color: #4a5360; }
+.bm-reasons { margin: 2px 0 0; padding-left: 1.2em; }
+.bm-reasons li[data-light=red] { color: #b3261e; }
+.leaflet-container { background: #eef0f3; font: inherit; }
+@media (max-width: 480px) {
+  .bm-title h1 { font-size: 16px; } .bm-title p { font-size: 12px; }
+  .bm-legend { font-size: 12px; padding: 4px 8px; }
+}
+@media print {
+  .leaflet-control-zoom, .leaflet-control-layers { display: none; }
+  .bm-legend { box-shadow: none; border: 1px solid #1b1f24; }
+}
 """
 
 
@@ -174,53 +341,65 @@ def battle_map_html(f: selectors.SiteFilters, *, staff: bool) -> str:
                                    leader=f.leader, q=f.q, as_of=f.as_of)
     works = json.loads(selectors.livelihood_geojson(common, staff=staff))["features"]
 
+    title = _("Key projects battle map")
+    figure = Figure(title=html.escape(title))
     fmap = folium.Map(location=settings.MAP_CENTER, zoom_start=13, tiles=None,
-                      control_scale=True, prefer_canvas=False)
+                      control_scale=False, prefer_canvas=False)
     fmap.default_js = []
     fmap.default_css = []
+    figure.add_child(fmap)
     js, css = _leaflet_assets()
-    root = fmap.get_root()
-    root.header.add_child(folium.Element(f"<style>{css}{CSS}</style>"), name="bm_css")
-    root.header.add_child(folium.Element(f"<script>{_escape_script(js)}</script>"),
-                          name="bm_leaflet")
+    figure.header.add_child(folium.Element(f"<style>{css}{CSS}</style>"), name="bm_css")
+    figure.header.add_child(folium.Element(f"<script>{_escape_script(js)}</script>"
+                                           "<script>window.battleMap = {counts: {}};</script>"),
+                            name="bm_leaflet")
 
-    project_layer = folium.FeatureGroup(name=_("Key projects"))
-    work_layer = folium.FeatureGroup(name=_("Livelihood works"))
     if staff:
         def project_color(p):
-            return LIGHT_COLORS.get(p["light"], "#555f6b")
+            return LIGHT_COLORS.get(p.get("light"), UNKNOWN_COLOR)
+
+        def work_color(p):
+            return MILESTONE_COLORS.get(p.get("milestone_light"), LIVELIHOOD_COLOR)
     else:
         def project_color(p):
-            return STAGE_COLORS.get(p["stage"], "#555f6b")
-    _add_features(project_layer, projects, project_color,
-                  lambda p: _popup_html(p["name"], _project_popup_rows(p, staff)))
+            return STAGE_COLORS.get(p["stage"], UNKNOWN_COLOR)
 
-    def work_rows(p):
-        rows = [(_("Code"), p["code"]), (_("Status"), p["status_label"]),
-                (_("Lead department"), p["lead_department"]),
-                (_("Physical progress"), f"{p['percent_complete']}%"),
-                (_("Next milestone"), p.get("next_milestone") or "—")]
-        if staff:
-            rows.append((_("Milestone progress"), p["milestone_light_label"]))
-        return rows
+        def work_color(_p):
+            return LIVELIHOOD_COLOR
 
-    _add_features(work_layer, works,
-                  lambda p: MILESTONE_COLORS.get(p.get("milestone_light"), LIVELIHOOD_COLOR)
-                  if staff else LIVELIHOOD_COLOR,
-                  lambda p: _popup_html(p["name"], work_rows(p)))
+    drawn_projects = _drawn(projects, project_color, lambda p: _popup_html(
+        p["name"], _project_popup_rows(p, staff), _reasons_html(p) if staff else ""))
+    drawn_works = _drawn(works, work_color,
+                         lambda p: _popup_html(p["name"], _work_popup_rows(p, staff)))
+
+    project_layer = folium.FeatureGroup(name=_("Key projects"))
+    PlainGeoJson("projects", drawn_projects).add_to(project_layer)
+    work_layer = folium.FeatureGroup(name=_("Livelihood works"))
+    PlainGeoJson("works", drawn_works).add_to(work_layer)
     project_layer.add_to(fmap)
     work_layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
+    BattleMapControls(_legend(staff)).add_to(fmap)
 
-    minx, miny, maxx, maxy = _extent(projects + works) or settings.CITY_BBOX
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    minx, miny, maxx, maxy = _extent(drawn_projects + drawn_works) or settings.CITY_BBOX
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding=(16, 16))
 
     ref = lights.reference_date(f.as_of)
-    subtitle = _("%(count)s key projects, %(works)s livelihood works · as of %(date)s") % {
-        "count": len(projects), "works": len(works), "date": ref.isoformat()}
+    subtitle = _("%(count)s key projects, %(works)s livelihood works · data as of %(date)s") % {
+        "count": len(drawn_projects), "works": len(drawn_works), "date": ref.isoformat()}
+    # Projects not yet placed (待落图) count in the KPIs but have no geometry to draw: say so,
+    # or a leader comparing the map with the dashboard's totals finds projects missing.
+    unplaced = selectors.projects_queryset(f, staff=staff).filter(geom__isnull=True).count()
+    if unplaced:
+        subtitle += " · " + _("%(count)s not yet placed (not on the map)") % {"count": unplaced}
     printed = _("Printed %(when)s") % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
-    fmap.get_root().html.add_child(folium.Element(
-        f"<div class='bm-title'><h1>{html.escape(_('Key projects battle map'))}</h1>"
-        f"<p>{html.escape(subtitle)} · {html.escape(printed)}</p></div>" + _legend(staff)
-    ))
-    return root.render()
+    lines = [f"<p class='bm-subtitle'>{html.escape(subtitle)} · {html.escape(printed)}</p>"]
+    if summary := _filter_summary(f, staff):
+        lines.append(f"<p class='bm-filters'>{html.escape(_('Filters'))}: "
+                     f"{html.escape(summary)}</p>")
+    # Before the map's own div (rendered later into the same body), so the heading sits above it.
+    figure.html.add_child(folium.Element(
+        f"<header class='bm-title'><h1>{html.escape(title)}</h1>{''.join(lines)}</header>"
+    ), name="bm_title")
+    page = figure.render()
+    return page.replace("<html>", f"<html lang='{get_language() or settings.LANGUAGE_CODE}'>", 1)

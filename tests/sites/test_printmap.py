@@ -73,3 +73,75 @@ def test_export_bad_filters_are_400(query):
 @pytest.mark.django_db
 def test_export_light_filter_is_staff_only():
     assert Client().get("/export/battle-map.html?light=red").status_code == 403
+
+
+def _title(text: str) -> str:
+    match = re.search(r"<title>(.*?)</title>", text, re.S)
+    assert match, "no <title>"
+    return match[1].strip()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("staff", [False, True])
+def test_export_names_no_outside_host(projects, user_factory, staff):
+    client = Client()
+    if staff:
+        client.force_login(user_factory("leaders"))
+    text = _get(client)
+    assert set(re.findall(r"https?://[^\s\"'<>)]*", text, re.I)) <= ALLOWED
+    # Nothing is loaded from anywhere: every script and style is inline.
+    assert not re.search(r"<script[^>]*\ssrc=", text, re.I)
+    assert not re.search(r"<link[^>]*\shref=", text, re.I)
+    # folium's popups need jQuery; this file draws with plain Leaflet.
+    assert "$(`" not in text
+    assert "L.geoJSON(" in text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "title", "as_of"), [
+    ("zh-hans", "重点项目挂图作战图", "数据截至 2026-06-30"),
+    ("en", "Key projects battle map", "data as of 2026-06-30"),
+])
+def test_export_title_and_heading_in_the_ui_language(projects, language, title, as_of):
+    text = _get(Client(HTTP_ACCEPT_LANGUAGE=language), "?as_of=2026-06")
+    assert _title(text) == title
+    assert f"<h1>{title}</h1>" in text
+    # 2 projects and 1 work in the fixture; June's data is as of its last day.
+    assert as_of in text
+    assert f"<html lang='{language}'>" in text
+
+
+@pytest.mark.django_db
+def test_export_chinese_by_default(projects):
+    assert _title(_get(Client())) == "重点项目挂图作战图"
+
+
+@pytest.mark.django_db
+def test_export_legend_per_audience(projects, user_factory):
+    public = _get(Client(HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Key projects: stage" in public
+    assert "Key projects: status light" not in public
+    assert "milestone progress" not in public
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user_factory("leaders"))
+    staff = _get(client)
+    assert "Key projects: status light" in staff
+    assert "Livelihood works: milestone progress" in staff
+    # The scale bar is metric only.
+    assert "imperial: false" in staff
+
+
+@pytest.mark.django_db
+def test_export_states_its_filters(projects):
+    text = _get(Client(HTTP_ACCEPT_LANGUAGE="en"), "?department=jtj&stage=preparation")
+    assert "Filters: Lead department: 交通局 · Stage: Preparation" in text
+    assert "Filters:" not in _get(Client(HTTP_ACCEPT_LANGUAGE="en"))
+
+
+@pytest.mark.django_db
+def test_export_counts_unplaced_projects_off_the_map(projects, project_factory):
+    project_factory(name="待落图项目", geom=None)
+    text = _get(Client(HTTP_ACCEPT_LANGUAGE="en"))
+    assert "2 key projects, 1 livelihood works" in text
+    assert "1 not yet placed (not on the map)" in text
+    assert "待落图项目" not in text
