@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "geo",
     "sites",
     "markets",
@@ -73,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as axes asks: turns a locked-out sign-in into geo.lockout.lockout_response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "geo.urls"
@@ -133,8 +137,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "/"  # the login view sends each role to geo.landing.landing_url instead
 LOGOUT_REDIRECT_URL = "/"
+CSRF_FAILURE_VIEW = "geo.error_pages.csrf_failure"
+
+# Sign-in lockout (django-axes, counts in the database; see geo/lockout.py for the two limits).
+AUTHENTICATION_BACKENDS = [
+    "geo.lockout.PortalLockoutBackend",  # axes' AxesStandaloneBackend; must come first
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "geo.lockout.PortalLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_FAILURE_LIMIT = 5  # failures per username, from any address
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = 20  # failures per client address, over any usernames
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)  # the counting window and the lock's length
+AXES_CLIENT_IP_CALLABLE = "geo.client_address.client_ip"
+AXES_LOCKOUT_CALLABLE = "geo.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# A success must not clear the address's count: one valid account would reset an attacker's.
+AXES_RESET_ON_SUCCESS = False
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -2,11 +2,28 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from geo import accounts
 from geo.api.schema import ApiDocsView
+
+# Reset by mail needs a mail server the city does not run: each of Django's reset URLs answers
+# with a page saying an administrator resets the password.
+_password_reset_unavailable = [
+    path("accounts/password_reset/", accounts.password_reset_unavailable, name="password_reset"),
+    path("accounts/password_reset/done/", accounts.password_reset_unavailable,
+         name="password_reset_done"),
+    path("accounts/reset/<uidb64>/<token>/", accounts.password_reset_unavailable,
+         name="password_reset_confirm"),
+    path("accounts/reset/done/", accounts.password_reset_unavailable,
+         name="password_reset_complete"),
+]
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # The portal's login and logout come before Django's auth URLs, which keep password change.
+    path("accounts/login/", accounts.PortalLoginView.as_view(), name="login"),
+    path("accounts/logout/", accounts.PortalLogoutView.as_view(), name="logout"),
+    *_password_reset_unavailable,
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),

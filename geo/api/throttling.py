@@ -10,20 +10,29 @@ from __future__ import annotations
 
 from rest_framework.throttling import AnonRateThrottle
 
+from geo.client_address import client_ip
 
-class AnonBurstThrottle(AnonRateThrottle):
+
+class ClientAddressThrottle(AnonRateThrottle):
+    """Counts per client address taken as the login lockout takes it (geo.client_address)."""
+
+    def get_ident(self, request) -> str:
+        return client_ip(request)
+
+
+class AnonBurstThrottle(ClientAddressThrottle):
     """Anonymous request rate over the whole API."""
 
     scope = "anon_burst"
 
 
-class AnonDownloadThrottle(AnonRateThrottle):
+class AnonDownloadThrottle(ClientAddressThrottle):
     """Anonymous downloads (whole layers in a file) per client address."""
 
     scope = "anon_download"
 
 
-class AnonItemsThrottle(AnonRateThrottle):
+class AnonItemsThrottle(ClientAddressThrottle):
     """Anonymous OGC API – Features item pages per client address."""
 
     scope = "anon_items"
