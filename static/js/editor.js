@@ -50,7 +50,8 @@ export function areaM2(geometry) {
 const map = L.map("editor-map", { center: mapConfig.center, zoom: 14 });
 addBasemap(map, mapConfig);
 const cityBounds = bboxToBounds(mapConfig.bbox);
-if (cityBounds) map.fitBounds(cityBounds);
+// No zoom animation on load: its end would undo a view set in between (a test's, or a zone's).
+if (cityBounds) map.fitBounds(cityBounds, { animate: false });
 
 // Everything Geoman draws goes into editGroup; context layers are pmIgnore (not editable) but
 // snapIgnore: false keeps them snappable, so shared edges can be traced exactly.
@@ -270,7 +271,7 @@ async function loadZone() {
   showRetired(feature.properties.status === "retired");
   state.dirty = false;
   const bounds = editGroup.getBounds();
-  if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 18, padding: [20, 20] });
+  if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 18, padding: [20, 20], animate: false });
   updateReadout();
   setStatus("");
 }

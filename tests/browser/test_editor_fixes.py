@@ -1,0 +1,113 @@
+"""The zone editor's gaps found on the urban-management journey, in Debian's Chromium.
+
+A retired zone's status select, the page after a create (title, URL, links, retire button) and
+the message when Geoman refuses a self-crossing point. These use ``login`` (force_login); the
+journey itself (test_journey_urban.py) signs in through the form.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from markets.models import MarketZone
+from tests.markets.test_api_editing import metric_square
+
+SHOTS = "/tmp/h4"
+
+
+def _map_point(page, lat: float, lon: float) -> tuple[float, float]:
+    box = page.locator("#editor-map").bounding_box()
+    x, y = page.evaluate(
+        "([lat, lon]) => { const p = window.zoneEditor.map.latLngToContainerPoint([lat, lon]);"
+        " return [p.x, p.y]; }",
+        [lat, lon],
+    )
+    return box["x"] + x, box["y"] + y
+
+
+def _open_editor(page, url: str, width: int = 1280, height: int = 900) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(page.base_url + url)
+    page.wait_for_selector("#editor-map[data-ready=true]", state="attached")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_retired_zone_shows_its_status(page, login, user_factory, city, zone_factory):
+    zone = zone_factory(name="已撤夜市", status="retired", boundary=metric_square(0, 0, 100))
+    login(user_factory("urban_management"))
+    _open_editor(page, f"/staff/markets/{zone.pk}/edit/")
+    page.wait_for_selector("#editor-status[data-version='1']", state="attached")
+    select = page.locator("#f-status")
+    assert select.input_value() == "retired"
+    assert select.evaluate("s => s.options[s.selectedIndex].textContent") == "已撤销"
+    assert page.locator("#restore-button").is_visible()
+    assert not page.locator("#retire-button").is_visible()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
+def test_after_a_create_the_page_is_the_zone_s_editor(page, login, user_factory, city,
+                                                      department, width, height):
+    login(user_factory("urban_management", department=department))
+    _open_editor(page, "/staff/markets/new/", width, height)
+    assert page.locator("#editor-title").text_content() == "新建集市区域"
+    assert not page.locator("#retire-button").is_visible()
+    assert not page.locator("#history-link").is_visible()
+
+    page.evaluate("window.zoneEditor.map.setView([39.8005, 98.3005], 17, {animate: false})")
+    page.locator(".leaflet-pm-toolbar .leaflet-pm-icon-rectangle").click()
+    page.mouse.click(*_map_point(page, 39.8003, 98.3003))
+    page.mouse.click(*_map_point(page, 39.8006, 98.3006))
+    page.locator("#f-name").fill("新华路后备箱集市")
+    page.locator("#f-reason").fill("新设")
+    page.locator("#save-button").click()
+    page.wait_for_selector("#editor-status[data-version='1']", state="attached")
+
+    zone = MarketZone.objects.get(name="新华路后备箱集市")
+    assert page.url == f"{page.base_url}/staff/markets/{zone.pk}/edit/"
+    assert page.locator("#editor-title").text_content() == "编辑 新华路后备箱集市"
+    assert page.title().startswith("编辑 新华路后备箱集市 · ")
+    history = page.locator("#history-link")
+    assert history.is_visible()
+    assert history.get_attribute("href") == f"/staff/markets/{zone.pk}/history/"
+    assert page.locator("#rules-link").get_attribute("href") == f"/staff/markets/{zone.pk}/rules/"
+    assert page.locator("#retire-button").is_visible()
+    assert not page.locator("#restore-button").is_visible()
+    page.screenshot(path=f"{SHOTS}/editor-after-create-{width}.png", full_page=True)
+
+    # The retire button works at once, without a reload.
+    page.locator("#f-reason").fill("选址取消")
+    page.locator("#retire-button").click()
+    page.wait_for_selector("#editor-status[data-version='2']", state="attached")
+    zone.refresh_from_db()
+    assert zone.status == "retired"
+    assert page.locator("#f-status").input_value() == "retired"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
+def test_a_self_crossing_point_is_refused_with_a_message(page, login, user_factory, city,
+                                                         width, height):
+    login(user_factory("urban_management"))
+    _open_editor(page, "/staff/markets/new/", width, height)
+    page.evaluate("window.zoneEditor.map.setView([39.8005, 98.3005], 17, {animate: false})")
+    message = page.locator("#error-boundary")
+    assert not message.is_visible()
+    page.locator(".leaflet-pm-toolbar .leaflet-pm-icon-polygon").click()
+    # South-west, north-east, south-east; then north-west would cross the first edge (a bowtie).
+    for lat, lon in [(39.8002, 98.3002), (39.8008, 98.3008), (39.8002, 98.3008)]:
+        page.mouse.click(*_map_point(page, lat, lon))
+    page.mouse.click(*_map_point(page, 39.8008, 98.3002))
+    assert message.is_visible()
+    assert message.text_content().startswith("边界不能自相交")
+    drawn = "window.zoneEditor.map.pm.Draw.Polygon._layer.getLatLngs().length"
+    assert page.evaluate(drawn) == 3  # Geoman refused the fourth point
+    page.screenshot(path=f"{SHOTS}/editor-self-intersection-{width}.png", full_page=True)
+
+    # A point that keeps the outline simple is taken, and the message goes away.
+    page.mouse.click(*_map_point(page, 39.8000, 98.3010))
+    assert page.evaluate(drawn) == 4
+    assert not message.is_visible()
