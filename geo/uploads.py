@@ -21,16 +21,17 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 ZIP_MAGIC = b"PK\x03\x04"
 GPKG_MAGIC = b"SQLite format 3\x00"
-# Files people upload by mistake, told by their first bytes; the descriptions are msgids.
+# Files people upload by mistake, told by their first bytes (descriptions translated lazily).
 FOREIGN_MAGIC = (
-    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"), (b"\xd0\xcf\x11\xe0", "an old Excel/Word (.xls/.doc) file"),
-    (b"\x1f\x8b", "a gzip archive"), (b"Rar!", "a RAR archive"), (b"7z\xbc\xaf", "a 7z archive"),
+    (b"\x89PNG", _("a PNG image")), (b"\xff\xd8\xff", _("a JPEG image")),
+    (b"GIF8", _("a GIF image")), (b"%PDF", _("a PDF document")),
+    (b"\xd0\xcf\x11\xe0", _("an old Excel/Word (.xls/.doc) file")),
+    (b"\x1f\x8b", _("a gzip archive")), (b"Rar!", _("a RAR archive")),
+    (b"7z\xbc\xaf", _("a 7z archive")),
 )
 # A zip bomb stops at the declared unpacked size (IMPORT_MAX_UNZIPPED_BYTES can lower it),
 # long before the disk fills. The member cap leaves room for an .xlsx workbook (itself a zip)
@@ -43,16 +44,16 @@ CPG_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "gbk": "gbk", "936": "gbk", 
                  "gb2312": "gbk", "gb18030": "gb18030"}
 LDID_CP936 = 0x4D  # dBase language driver id 77 (byte 29 of the header): code page 936, GBK
 
-# Messages as constants (msgids; the importers map codes to their own words where they differ).
-BAD_ZIP = gettext_noop("The zip file is damaged.")
-ZIP_MEMBERS = gettext_noop("The zip holds too many files (at most %(max)d).")
-ZIP_SIZE = gettext_noop("The zip unpacks to more than %(max)d MB.")
-ZIP_MEMBER = gettext_noop(
+# Messages as constants, translated when shown (the importers may use their own words).
+BAD_ZIP = _("The zip file is damaged.")
+ZIP_MEMBERS = _("The zip holds too many files (at most %(max)d).")
+ZIP_SIZE = _("The zip unpacks to more than %(max)d MB.")
+ZIP_MEMBER = _(
     "Unexpected file in the zip: %(name)s. A zipped Shapefile holds one .shp "
     "with its .shx, .dbf, .prj and optionally .cpg."
 )
-UNREADABLE = gettext_noop("The file could not be read: %(error)s")
-BINARY_DATA = gettext_noop("binary data")
+UNREADABLE = _("The file could not be read: %(error)s")
+BINARY_DATA = _("binary data")
 
 
 def format_of(data: bytes) -> str | None:
@@ -67,7 +68,7 @@ def format_of(data: bytes) -> str | None:
 
 
 def foreign_kind(data: bytes) -> str | None:
-    """What a file no importer reads looks like ("a PNG image", an untranslated msgid)."""
+    """What a file no importer reads looks like ("a PNG image", lazily translated)."""
     for magic, kind in FOREIGN_MAGIC:
         if data.startswith(magic):
             return kind
@@ -83,7 +84,7 @@ def refuse_foreign(data: bytes, *, message: str) -> None:
     """
     kind = foreign_kind(data)
     if kind is not None:
-        raise ValidationError(message % {"kind": _(kind)}, code="not_a_table")
+        raise ValidationError(message % {"kind": kind}, code="not_a_table")
 
 
 def unzipped_limit() -> int:
@@ -112,16 +113,16 @@ def open_zip(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
-        raise ValidationError(_(BAD_ZIP), code="bad_zip") from exc
+        raise ValidationError(BAD_ZIP, code="bad_zip") from exc
     members = [info for info in archive.infolist() if not info.is_dir()]
     if len(members) > MAX_ZIP_MEMBERS:
-        raise ValidationError(_(ZIP_MEMBERS) % {"max": MAX_ZIP_MEMBERS}, code="zip_members")
+        raise ValidationError(ZIP_MEMBERS % {"max": MAX_ZIP_MEMBERS}, code="zip_members")
     limit = unzipped_limit()
     if sum(info.file_size for info in members) > limit:
-        raise ValidationError(_(ZIP_SIZE) % {"max": limit // 2**20}, code="zip_size")
+        raise ValidationError(ZIP_SIZE % {"max": limit // 2**20}, code="zip_size")
     for info in members:
         if unsafe_member_name(info.filename):
-            raise ValidationError(_(ZIP_MEMBER) % {"name": info.filename}, code="zip_member")
+            raise ValidationError(ZIP_MEMBER % {"name": info.filename}, code="zip_member")
     return archive, members
 
 
@@ -131,7 +132,7 @@ def member_bytes(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
         with archive.open(info) as member:
             return member.read(info.file_size + 1)[: info.file_size]
     except (zipfile.BadZipFile, OSError, RuntimeError) as exc:  # CRC, truncated, encrypted
-        raise ValidationError(_(BAD_ZIP), code="bad_zip") from exc
+        raise ValidationError(BAD_ZIP, code="bad_zip") from exc
 
 
 def dbf_encoding(dbf: bytes, cpg: str | None = None) -> str:
@@ -174,7 +175,7 @@ def spatial_layers(path: Path) -> list[str]:
     try:
         return [str(name) for name, kind in pyogrio.list_layers(path) if kind]
     except (DataSourceError, DataLayerError) as exc:
-        raise ValidationError(_(UNREADABLE) % {"error": exc}, code="unreadable") from exc
+        raise ValidationError(UNREADABLE % {"error": exc}, code="unreadable") from exc
 
 
 def read_vector(source: Path | bytes, *, layer: str | None = None, encoding: str | None = None):
@@ -187,7 +188,7 @@ def read_vector(source: Path | bytes, *, layer: str | None = None, encoding: str
     try:
         return pyogrio.read_dataframe(source, layer=layer, encoding=encoding)
     except (DataSourceError, DataLayerError) as exc:
-        raise ValidationError(_(UNREADABLE) % {"error": exc}, code="unreadable") from exc
+        raise ValidationError(UNREADABLE % {"error": exc}, code="unreadable") from exc
 
 
 def read_geopackage(data: bytes, *, layer: str | None = None):

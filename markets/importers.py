@@ -15,15 +15,27 @@ from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.geos import GEOSGeometry
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from geo import uploads
 from geo.models import Department
 from geo.validation import check_polygon
 from markets import services
 from markets.models import MarketZone, ZoneKind, ZoneStatus
+
+# Messages as constants (tests import them), translated when shown.
+VSI_PATH = _("Virtual file system paths are not accepted.")
+BAD_FORMAT = _("Upload a GeoJSON file, a GeoPackage or a zipped Shapefile.")
+ZIP_INCOMPLETE = _("The zip lacks the Shapefile's %(missing)s.")
+UNKNOWN_ENCODING = _("Unknown encoding %(enc)s.")
+TOO_MANY_FEATURES = _("The file has more than %(max)d features.")
+UNKNOWN_DEPARTMENT = _("Unknown department “%(value)s”.")
+NO_GEOMETRY = _("The feature has no geometry.")
+NAME_REQUIRED = _("Every feature needs a name (column name or 名称).")
+NAME_AMBIGUOUS = _("More than one zone is called “%(name)s”; rename one first.")
+BULK_REASON = _("Bulk import from %(file)s")
 
 ENCODINGS = ("auto", "utf-8", "gbk", "gb18030")
 SHAPEFILE_MEMBERS = {".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml"}
@@ -81,7 +93,7 @@ def _fail(message: str, code: str) -> ValidationError:
 def _format_of(data: bytes, filename: str) -> str:
     name = filename.lower()
     if name.startswith("/vsi") or "/vsi" in name:
-        raise _fail(_("Virtual file system paths are not accepted."), "vsi")
+        raise _fail(VSI_PATH, "vsi")
     # The bytes first; the name decides only what the bytes leave open.
     kind = uploads.format_of(data)
     if kind == "zip" or name.endswith(".zip"):
@@ -90,7 +102,7 @@ def _format_of(data: bytes, filename: str) -> str:
         return "gpkg"
     if name.endswith((".geojson", ".json")) or kind == "json":
         return "geojson"
-    raise _fail(_("Upload a GeoJSON file, a GeoPackage or a zipped Shapefile."), "format")
+    raise _fail(BAD_FORMAT, "format")
 
 
 def _read_zip(data: bytes, encoding: str):
@@ -99,11 +111,11 @@ def _read_zip(data: bytes, encoding: str):
     for info in members:
         suffix = Path(info.filename).suffix.lower()
         if suffix not in SHAPEFILE_MEMBERS or suffix in by_suffix:
-            raise _fail(_(uploads.ZIP_MEMBER) % {"name": info.filename}, "zip_member")
+            raise _fail(uploads.ZIP_MEMBER % {"name": info.filename}, "zip_member")
         by_suffix[suffix] = info
     missing = {".shp", ".shx", ".dbf"} - set(by_suffix)
     if missing:
-        raise _fail(_("The zip lacks the Shapefile's %(missing)s.")
+        raise _fail(ZIP_INCOMPLETE
                     % {"missing": ", ".join(sorted(missing))}, "zip_incomplete")
     return uploads.read_shapefile(archive, by_suffix, encoding=encoding)
 
@@ -111,7 +123,7 @@ def _read_zip(data: bytes, encoding: str):
 def read_frame(*, data: bytes, filename: str, encoding: str = "auto"):
     """The file's features as a GeoDataFrame in WGS84, and the text encoding used."""
     if encoding not in ENCODINGS:
-        raise _fail(_("Unknown encoding %(enc)s.") % {"enc": encoding}, "encoding")
+        raise _fail(UNKNOWN_ENCODING % {"enc": encoding}, "encoding")
     kind = _format_of(data, filename)
     if kind == "zip":
         frame, used = _read_zip(data, encoding)
@@ -122,7 +134,7 @@ def read_frame(*, data: bytes, filename: str, encoding: str = "auto"):
         frame = uploads.read_vector(data, encoding=used)
         used = used or "utf-8"
     if len(frame) > MAX_ROWS:
-        raise _fail(_("The file has more than %(max)d features.") % {"max": MAX_ROWS}, "rows")
+        raise _fail(TOO_MANY_FEATURES % {"max": MAX_ROWS}, "rows")
     if frame.crs is not None and frame.crs.to_epsg() not in (4326, 4490):
         frame = frame.to_crs(4326)
     return frame, used
@@ -169,7 +181,7 @@ def _fields(record: dict) -> dict:
         found = Department.objects.filter(code=str(department)).first() or \
             Department.objects.filter(name=str(department)).first()
         if found is None:
-            raise ValidationError({"department": _("Unknown department “%(value)s”.")
+            raise ValidationError({"department": UNKNOWN_DEPARTMENT
                                    % {"value": department}})
         fields["department"] = found
     return fields
@@ -177,7 +189,7 @@ def _fields(record: dict) -> dict:
 
 def _geometry(shape) -> GEOSGeometry:
     if shape is None or shape.is_empty:
-        raise ValidationError({"boundary": _("The feature has no geometry.")})
+        raise ValidationError({"boundary": NO_GEOMETRY})
     import shapely
 
     return GEOSGeometry(memoryview(shapely.to_wkb(shape, include_srid=False)), srid=4326)
@@ -189,19 +201,26 @@ def _unchanged(zone: MarketZone, boundary: GEOSGeometry, fields: dict) -> bool:
     return all(getattr(zone, name) == value for name, value in fields.items())
 
 
+def _field_label(name: str) -> str:
+    """A zone field's name as users read it (its verbose name), not the internal one."""
+    try:
+        return str(MarketZone._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
 def _import_row(index: int, record: dict, shape, *, user, reason: str,
                 department: Department | None) -> ImportRow:
     name = str(_value(record, "name") or "").strip()
     row = ImportRow(row=index, name=name, action="rejected")
     try:
         if not name:
-            raise ValidationError({"name": _("Every feature needs a name (column name or 名称).")})
+            raise ValidationError({"name": NAME_REQUIRED})
         fields = _fields(record)
         boundary = _geometry(shape)
         matches = list(MarketZone.objects.filter(name=name).order_by("pk")[:2])
         if len(matches) > 1:
-            raise ValidationError({"name": _("More than one zone is called “%(name)s”; "
-                                             "rename one first.") % {"name": name}})
+            raise ValidationError({"name": NAME_AMBIGUOUS % {"name": name}})
         with transaction.atomic():  # a savepoint: a rejected row leaves nothing behind
             if matches:
                 zone = matches[0]
@@ -222,7 +241,7 @@ def _import_row(index: int, record: dict, shape, *, user, reason: str,
     except ValidationError as exc:
         row.action = "rejected"
         if hasattr(exc, "error_dict"):
-            row.messages = [f"{field_name}: {message}"
+            row.messages = [f"{_field_label(field_name)}: {message}"
                             for field_name, errors in exc.message_dict.items()
                             for message in errors]
         else:
@@ -236,7 +255,7 @@ def import_zones(
 ) -> ImportReport:
     """Dry-run (``apply=False``) or apply an import; apply commits only if no row is rejected."""
     frame, used = read_frame(data=data, filename=filename, encoding=encoding)
-    reason = (reason or "").strip() or _("Bulk import from %(file)s") % {
+    reason = (reason or "").strip() or BULK_REASON % {
         "file": Path(filename).name[:60]}
     if department is None and user is not None:
         profile = getattr(user, "staff_profile", None)

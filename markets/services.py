@@ -17,6 +17,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from geo.crs import area_m2
 from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role
@@ -45,23 +46,25 @@ RESTORED_FIELDS = (
 REASON_MAX_LENGTH = 100  # simple_history's history_change_reason column
 OVERLAP_LOCK_KEY = 0x6D61726B6574  # "market": pg_advisory_xact_lock key for overlap checks
 
-REASON_REQUIRED = "Say why you are making this change (it is kept in the zone's history)."
-REASON_TOO_LONG = "Keep the reason to %(max)d characters or fewer."
-STALE_VERSION = (
+REASON_REQUIRED = gettext_lazy(
+    "Say why you are making this change (it is kept in the zone's history)."
+)
+REASON_TOO_LONG = gettext_lazy("Keep the reason to %(max)d characters or fewer.")
+STALE_VERSION = gettext_lazy(
     "This zone was changed by someone else (now version %(current)d, you edited version "
     "%(expected)d). Reload it and apply your change again."
 )
-OVERLAP = (
+OVERLAP = gettext_lazy(
     "The boundary overlaps zone “%(name)s” (id %(id)d) by %(area).1f m²; at most %(max)g m² "
     "is allowed. Move the shared edge or snap to that zone's boundary."
 )
-CAPACITY_DENSE = (
+CAPACITY_DENSE = gettext_lazy(
     "%(capacity)d stalls on %(area).0f m² leave %(per).1f m² per stall, less than the "
     "recommended %(min)g m²."
 )
-NOT_RETIRED = "This zone is not retired; there is nothing to restore."
-ALREADY_RETIRED = "This zone is already retired."
-USE_RETIRE = "To retire a zone, delete it (it can be restored later)."
+NOT_RETIRED = gettext_lazy("This zone is not retired; there is nothing to restore.")
+ALREADY_RETIRED = gettext_lazy("This zone is already retired.")
+USE_RETIRE = gettext_lazy("To retire a zone, delete it (it can be restored later).")
 
 
 @dataclass
@@ -80,17 +83,17 @@ class VersionConflict(ValidationError):
         self.updated_by = zone.updated_by.get_username() if zone.updated_by else None
         self.updated_at = zone.updated_at
         super().__init__(
-            _(STALE_VERSION) % {"current": zone.version, "expected": expected}, code="stale"
+            STALE_VERSION % {"current": zone.version, "expected": expected}, code="stale"
         )
 
 
 def _check_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": ValidationError(_(REASON_REQUIRED), code="required")})
+        raise ValidationError({"reason": ValidationError(REASON_REQUIRED, code="required")})
     if len(reason) > REASON_MAX_LENGTH:
         raise ValidationError({"reason": ValidationError(
-            _(REASON_TOO_LONG) % {"max": REASON_MAX_LENGTH}, code="max_length")})
+            REASON_TOO_LONG % {"max": REASON_MAX_LENGTH}, code="max_length")})
     return reason
 
 
@@ -122,7 +125,7 @@ def _check_overlap(zone: MarketZone) -> None:
     if overlaps:
         raise ValidationError({"boundary": [
             ValidationError(
-                _(OVERLAP) % {"name": other.name, "id": other.pk, "area": m2,
+                OVERLAP % {"name": other.name, "id": other.pk, "area": m2,
                               "max": settings.MARKET_MAX_OVERLAP_M2},
                 code="overlap",
             )
@@ -138,7 +141,7 @@ def capacity_warnings(zone: MarketZone) -> list[str]:
     per_stall = area / zone.capacity
     if per_stall >= settings.MARKET_MIN_M2_PER_STALL:
         return []
-    return [_(CAPACITY_DENSE) % {"capacity": zone.capacity, "area": area, "per": per_stall,
+    return [CAPACITY_DENSE % {"capacity": zone.capacity, "area": area, "per": per_stall,
                                  "min": settings.MARKET_MIN_M2_PER_STALL}]
 
 
@@ -214,7 +217,7 @@ def zone_update(
     reason = _check_reason(reason)
     fields = dict(fields or {})
     if fields.get("status") == ZoneStatus.RETIRED:
-        raise ValidationError({"status": ValidationError(_(USE_RETIRE), code="invalid")})
+        raise ValidationError({"status": ValidationError(USE_RETIRE, code="invalid")})
     with transaction.atomic():
         locked = _lock(zone, expected_version)
         if locked.status == ZoneStatus.RETIRED and "status" in fields:
@@ -239,7 +242,7 @@ def zone_retire(
     with transaction.atomic():
         locked = _lock(zone, expected_version)
         if locked.status == ZoneStatus.RETIRED:
-            raise ValidationError(_(ALREADY_RETIRED), code="already_retired")
+            raise ValidationError(ALREADY_RETIRED, code="already_retired")
         locked.status = ZoneStatus.RETIRED
         return _save(locked, user=user, reason=reason, check_overlap=False)
 
@@ -261,7 +264,7 @@ def zone_restore(
     with transaction.atomic():
         locked = _lock(zone, expected_version)
         if locked.status != ZoneStatus.RETIRED:
-            raise ValidationError(_(NOT_RETIRED), code="not_retired")
+            raise ValidationError(NOT_RETIRED, code="not_retired")
         locked.status = _status_before_retirement(locked)
         return _save(locked, user=user, reason=reason, check_overlap=True)
 
@@ -297,14 +300,18 @@ RULE_STATUSES = (ZoneStatus.PROPOSED, ZoneStatus.ACTIVE, ZoneStatus.SUSPENDED)
 LIST_MAX_ITEMS = 50
 ITEM_MAX_LENGTH = 100
 
-NOT_YOUR_FIELD = "Your role may not change %(field)s."
-NO_RULE_CHANGE = "Nothing to change: the submitted rules equal the current ones."
-SUSPEND_REASON_REQUIRED = "Say why the zone is suspended; the public sees this reason."
-LIST_ITEMS = "Give a list of short texts (at most %(max)d items of %(len)d characters)."
-CLOSURE_ORDER = "A closure must end after it starts."
-CLOSURE_ROLE = "Only urban-management staff may set or cancel closures."
-CALENDAR_ROLE = "Only urban-management staff may edit the holiday table."
-NAIVE_TIME = "Give a date and time."
+NOT_YOUR_FIELD = gettext_lazy("Your role may not change %(field)s.")
+NO_RULE_CHANGE = gettext_lazy("Nothing to change: the submitted rules equal the current ones.")
+SUSPEND_REASON_REQUIRED = gettext_lazy(
+    "Say why the zone is suspended; the public sees this reason."
+)
+LIST_ITEMS = gettext_lazy(
+    "Give a list of short texts (at most %(max)d items of %(len)d characters)."
+)
+CLOSURE_ORDER = gettext_lazy("A closure must end after it starts.")
+CLOSURE_ROLE = gettext_lazy("Only urban-management staff may set or cancel closures.")
+CALENDAR_ROLE = gettext_lazy("Only urban-management staff may edit the holiday table.")
+NAIVE_TIME = gettext_lazy("Give a date and time.")
 
 
 def rule_fields_for(user: AbstractBaseUser | None) -> tuple[str, ...]:
@@ -320,7 +327,7 @@ def rule_fields_for(user: AbstractBaseUser | None) -> tuple[str, ...]:
 
 
 def _clean_list(name: str, value: object) -> list[str]:
-    error = ValidationError(_(LIST_ITEMS) % {"max": LIST_MAX_ITEMS, "len": ITEM_MAX_LENGTH},
+    error = ValidationError(LIST_ITEMS % {"max": LIST_MAX_ITEMS, "len": ITEM_MAX_LENGTH},
                             code="invalid_list")
     if isinstance(value, str):
         value = value.splitlines()
@@ -355,7 +362,7 @@ def _clean_rule_value(name: str, value: object) -> object:
         return text
     if name == "status":
         if value == ZoneStatus.RETIRED:
-            raise ValidationError({name: ValidationError(_(USE_RETIRE), code="invalid")})
+            raise ValidationError({name: ValidationError(USE_RETIRE, code="invalid")})
         if value not in RULE_STATUSES:
             raise ValidationError({name: ValidationError(
                 _("Choose one of: %(choices)s.") % {"choices": ", ".join(RULE_STATUSES)},
@@ -402,22 +409,22 @@ def zone_update_rules(
         changed = {n: v for n, v in cleaned.items() if getattr(locked, n) != v}
         forbidden = [n for n in changed if n not in allowed]
         if forbidden:
-            raise PermissionDenied(_(NOT_YOUR_FIELD) % {"field": ", ".join(forbidden)})
+            raise PermissionDenied(NOT_YOUR_FIELD % {"field": ", ".join(forbidden)})
         if not changed:
-            raise ValidationError(_(NO_RULE_CHANGE), code="unchanged")
+            raise ValidationError(NO_RULE_CHANGE, code="unchanged")
         was_occupying = locked.status in OCCUPYING_STATUSES
         for name, value in changed.items():
             setattr(locked, name, value)
         if locked.status == ZoneStatus.SUSPENDED and not locked.status_reason:
             raise ValidationError({"status_reason": ValidationError(
-                _(SUSPEND_REASON_REQUIRED), code="required")})
+                SUSPEND_REASON_REQUIRED, code="required")})
         check = not was_occupying and locked.status in OCCUPYING_STATUSES
         return _save(locked, user=user, reason=reason, check_overlap=check)
 
 
 def _require_role(user: AbstractBaseUser | None, message: str) -> None:
     if user is None or not has_role(user, URBAN_MANAGEMENT):
-        raise PermissionDenied(_(message))
+        raise PermissionDenied(message)
 
 
 def closure_create(
@@ -429,9 +436,9 @@ def closure_create(
     errors: dict[str, list[ValidationError]] = {}
     for name, value in (("start", start), ("end", end)):
         if not isinstance(value, dt.datetime) or value.tzinfo is None:
-            errors[name] = [ValidationError(_(NAIVE_TIME), code="invalid")]
+            errors[name] = [ValidationError(NAIVE_TIME, code="invalid")]
     if not errors and end <= start:
-        errors["end"] = [ValidationError(_(CLOSURE_ORDER), code="closure_order")]
+        errors["end"] = [ValidationError(CLOSURE_ORDER, code="closure_order")]
     text = (reason or "").strip()
     if not text:
         errors["reason"] = [ValidationError(

@@ -37,6 +37,7 @@ from sites.models import (
     LivelihoodWork,
     Milestone,
     Programme,
+    ProgressReport,
     Project,
     ProjectCategory,
     Stage,
@@ -67,6 +68,11 @@ class SiteFilters:
 ON_TIME, LATE, DONE = "on_time", "late", "done"
 MILESTONE_LIGHTS = (ON_TIME, LATE, DONE)
 AS_OF_FORMAT = "as_of must be a month written YYYY-MM, e.g. 2026-06."
+
+
+# The map's page-URL keys (static/js/map_filters.js): detail pages carry them back to the map.
+MAP_STATE_KEYS = ("q", "stage", "build_type", "category", "programme", "department", "district",
+                  "leader", "light", "milestone_light", "as_of")
 
 
 def parse_as_of(value: str) -> dt.date | None:
@@ -355,8 +361,8 @@ def project_feature(pk: int, *, staff: bool, as_of: dt.date | None = None) -> st
     )
 
 
-def livelihood_feature(pk: int, *, staff: bool) -> str | None:
-    qs = livelihood_queryset(SiteFilters(), staff=staff).filter(pk=pk)
+def livelihood_feature(pk: int, *, staff: bool, as_of: dt.date | None = None) -> str | None:
+    qs = livelihood_queryset(SiteFilters(as_of=as_of), staff=staff).filter(pk=pk)
     return geojson.feature(qs, geom="geom", properties=livelihood_properties(staff=staff))
 
 
@@ -367,13 +373,16 @@ def _feature_dict(text: str | None) -> dict | None:
     return json.loads(text) if text is not None else None
 
 
-def project_page_feature(pk: int, *, staff: bool) -> dict | None:
-    """The project's GeoJSON feature (same fields as the API for this audience), as a dict."""
-    return _feature_dict(project_feature(pk, staff=staff))
+def project_page_feature(pk: int, *, staff: bool, as_of: dt.date | None = None) -> dict | None:
+    """The project's GeoJSON feature (same fields as the API for this audience), as a dict;
+    its stage, figures and light as of the month ``as_of`` (None: now)."""
+    return _feature_dict(project_feature(pk, staff=staff, as_of=as_of))
 
 
-def livelihood_page_feature(pk: int, *, staff: bool) -> dict | None:
-    return _feature_dict(livelihood_feature(pk, staff=staff))
+def livelihood_page_feature(
+    pk: int, *, staff: bool, as_of: dt.date | None = None
+) -> dict | None:
+    return _feature_dict(livelihood_feature(pk, staff=staff, as_of=as_of))
 
 
 def project_investment_chart(project: Project) -> dict:
@@ -407,3 +416,39 @@ def project_history(project: Project, *, limit: int = 30) -> list:
 
 def project_blockers(project: Project) -> QuerySet:
     return project.blockers.order_by("resolved", "-raised_on", "pk")
+
+
+# --- department staff's list ------------------------------------------------------------------
+
+
+def department_project_rows(*, department_code: str | None) -> list[dict]:
+    """Projects of one lead department (every department for ``None``), as today.
+
+    Each row: pk, code, name, department (name and code), stage and its label, percent, light
+    and its label, and the last reported month (``None`` before the first report). Projects not
+    yet placed on the map are listed too: their departments report on them all the same.
+    """
+    qs = Project.objects.all()
+    if department_code:
+        qs = qs.filter(lead_department__code=department_code)
+    last_month = (
+        ProgressReport.objects.filter(project=OuterRef("pk")).order_by("-month").values("month")[:1]
+    )
+    rows = (
+        lights.annotate(qs, as_of=None)
+        .annotate(
+            light_code=F("light"),
+            last_report=Subquery(last_month, output_field=DateField()),
+        )
+        .order_by("lead_department__code", "code")
+        .values(
+            "pk", "code", "name", "stage", "percent_complete", "light_code", "last_report",
+            "lead_department__name", "lead_department__code",
+        )
+    )
+    stages = dict(Stage.choices)
+    return [
+        row | {"stage_label": stages.get(row["stage"], row["stage"]),
+               "light_label": lights.light_label(row["light_code"]) if row["light_code"] else ""}
+        for row in rows
+    ]

@@ -9,39 +9,40 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from geo import roles
 from sites.models import STARTED_STAGES, Blocker, ProgressReport, Project, Stage
 
 # Messages as constants, so tests and clients can refer to them (HackSoft style).
-NOT_YOUR_DEPARTMENT = (
+NOT_YOUR_DEPARTMENT = _(
     "You can only report on projects led by your own department; "
     "this one is led by %(department)s."
 )
-NO_REPORT_ROLE = "Only department staff and the project office can report progress."
-MONTH_FUTURE = "You cannot report for a month that has not started yet."
-MONTH_PLAN_YEAR = "Reports cover the plan year %(year)s; pick a month of that year."
-MONEY_NEGATIVE = "Investment cannot be negative."
-PERCENT_RANGE = "Physical progress must be between 0 and 100 %."
-INVESTMENT_DECREASED = (
+NO_REPORT_ROLE = _("Only department staff and the project office can report progress.")
+MONTH_FUTURE = _("You cannot report for a month that has not started yet.")
+MONTH_PLAN_YEAR = _("Reports cover the plan year %(year)s; pick a month of that year.")
+MONEY_NEGATIVE = _("Investment cannot be negative.")
+PERCENT_RANGE = _("Physical progress must be between 0 and 100 %.")
+INVESTMENT_DECREASED = _(
     "Cumulative investment %(new)s 万元 is lower than the %(old)s 万元 reported for "
     "%(month)s; explain the correction in the note."
 )
-DATE_FUTURE = "This date is in the future."
-DATE_BEFORE_PLAN_YEAR = (
+DATE_FUTURE = _("This date is in the future.")
+DATE_BEFORE_PLAN_YEAR = _(
     "A new project's actual start cannot be before its plan year %(year)s began."
 )
-END_BEFORE_START = "The actual end cannot be before the actual start."
-STAGE_NEEDS_START = "Stage “%(stage)s” needs the actual start date."
-STAGE_NEEDS_END = "Stage “%(stage)s” needs the actual end date."
-PREPARATION_HAS_START = (
+END_BEFORE_START = _("The actual end cannot be before the actual start.")
+STAGE_NEEDS_START = _("Stage “%(stage)s” needs the actual start date.")
+STAGE_NEEDS_END = _("Stage “%(stage)s” needs the actual end date.")
+PREPARATION_HAS_START = _(
     "A project in preparation has not started; clear the actual start date or pick a "
     "started stage."
 )
-END_NEEDS_FINISHED_STAGE = "An actual end date needs the stage completed or in operation."
-ALREADY_RESOLVED = "This blocker is already resolved."
-RESOLVED_BEFORE_RAISED = "A blocker cannot be resolved before it was raised (%(raised)s)."
+END_NEEDS_FINISHED_STAGE = _("An actual end date needs the stage completed or in operation.")
+ALREADY_RESOLVED = _("This blocker is already resolved.")
+RESOLVED_BEFORE_RAISED = _("A blocker cannot be resolved before it was raised (%(raised)s).")
 
 
 def can_report(user: AbstractBaseUser | AnonymousUser, project: Project) -> bool:
@@ -54,12 +55,13 @@ def can_report(user: AbstractBaseUser | AnonymousUser, project: Project) -> bool
     )
 
 
-def _check_can_report(user, project: Project) -> None:
+def check_can_report(user: AbstractBaseUser | AnonymousUser, project: Project) -> None:
+    """Raise PermissionDenied, with the reason in the user's language, unless ``can_report``."""
     if can_report(user, project):
         return
     if roles.has_role(user, roles.DEPARTMENT_STAFF):
-        raise PermissionDenied(_(NOT_YOUR_DEPARTMENT) % {"department": project.lead_department})
-    raise PermissionDenied(_(NO_REPORT_ROLE))
+        raise PermissionDenied(NOT_YOUR_DEPARTMENT % {"department": project.lead_department})
+    raise PermissionDenied(NO_REPORT_ROLE)
 
 
 def _today() -> dt.date:
@@ -73,9 +75,9 @@ def _validate_report(
 ) -> None:
     errors: dict[str, list[ValidationError]] = {}
 
-    def err(field: str, message: str, code: str, **params) -> None:
+    def err(field: str, message: Promise, code: str, **params) -> None:
         errors.setdefault(field, []).append(
-            ValidationError(_(message) % params if params else _(message), code=code)
+            ValidationError(message, code=code, params=params or None)
         )
 
     today = _today()
@@ -143,7 +145,7 @@ def progress_report_submit(
 
     Dates not given are taken from the project (a report need not repeat the start date).
     """
-    _check_can_report(user, project)
+    check_can_report(user, project)
     project = Project.objects.select_for_update().get(pk=project.pk)
     month = month.replace(day=1)
     actual_start = actual_start if actual_start is not None else project.actual_start
@@ -185,7 +187,7 @@ def progress_report_submit(
 
 
 def _check_can_edit_blockers(user, project: Project) -> None:
-    _check_can_report(user, project)
+    check_can_report(user, project)
 
 
 @transaction.atomic
@@ -197,7 +199,7 @@ def blocker_add(
     _check_can_edit_blockers(user, project)
     raised_on = raised_on or _today()
     if raised_on > _today():
-        raise ValidationError({"raised_on": ValidationError(_(DATE_FUTURE), code="date_future")})
+        raise ValidationError({"raised_on": ValidationError(DATE_FUTURE, code="date_future")})
     blocker = Blocker(
         project=project, kind=kind, description=description.strip(), raised_on=raised_on
     )
@@ -216,15 +218,15 @@ def blocker_resolve(
     blocker = Blocker.objects.select_for_update().select_related("project").get(pk=blocker.pk)
     _check_can_edit_blockers(user, blocker.project)
     if blocker.resolved:
-        raise ValidationError(_(ALREADY_RESOLVED), code="already_resolved")
+        raise ValidationError(ALREADY_RESOLVED, code="already_resolved")
     resolved_on = resolved_on or _today()
     if resolved_on > _today():
         raise ValidationError(
-            {"resolved_on": ValidationError(_(DATE_FUTURE), code="date_future")}
+            {"resolved_on": ValidationError(DATE_FUTURE, code="date_future")}
         )
     if resolved_on < blocker.raised_on:
         raise ValidationError({"resolved_on": ValidationError(
-            _(RESOLVED_BEFORE_RAISED) % {"raised": blocker.raised_on}, code="before_raised"
+            RESOLVED_BEFORE_RAISED, code="before_raised", params={"raised": blocker.raised_on}
         )})
     blocker.resolved = True
     blocker.resolved_on = resolved_on

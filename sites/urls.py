@@ -12,4 +12,5 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("export/battle-map.html", views.battle_map_export, name="battle-map-export"),
     path("staff/import/", import_views.import_page, name="sites-import"),
+    path("staff/projects/", views.my_projects, name="my-projects"),
 ]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from geo import roles
 from geo.models import Department, District, Leader
 from geo.roles import is_staff_reader
 from markets.models import ZoneKind, ZoneStatus
@@ -77,7 +81,34 @@ def map_page(request: HttpRequest) -> HttpResponse:
     return render(request, "sites/map.html", {
         "map_strings": map_strings(),
         "map_filters": map_filter_options(staff=is_staff_reader(request.user)),
+        "map_user": map_user_config(request.user),
     })
+
+
+# An id that stands for "the feature's id" in URL templates the map's script fills in.
+URL_ID = 999999999999999999
+
+
+def map_user_config(user) -> dict:
+    """What the map's popups offer this user: report links (own department's projects, or
+    every project for the project office) and zone edit links (urban management), with the
+    URL templates (``URL_ID`` stands for the feature's id)."""
+    department = roles.user_department_id(user)
+    code = (
+        Department.objects.filter(pk=department).values_list("code", flat=True).first()
+        if department is not None and roles.has_role(user, roles.DEPARTMENT_STAFF) else None
+    )
+    return {
+        "department": code,
+        "reportAll": roles.has_role(user, roles.PROJECT_OFFICE),
+        "editZones": roles.has_role(user, roles.URBAN_MANAGEMENT),
+        "urlId": str(URL_ID),
+        "urls": {
+            "projectReport": reverse("project-detail", kwargs={"pk": URL_ID}) + "#report-form",
+            "marketEdit": reverse("market-edit", kwargs={"pk": URL_ID}),
+        },
+        "strings": {"report": _("Report progress"), "edit": _("Edit")},
+    }
 
 
 def map_filter_options(*, staff: bool) -> dict:
@@ -112,7 +143,7 @@ def map_filter_options(*, staff: bool) -> dict:
             "plannedEnd": _("Planned end"), "actualEnd": _("Actual end"),
             "progress": _("Physical progress"), "investment": _("Investment this year (万元)"),
             "light_reasons": _("Why"), "nextMilestone": _("Next milestone"),
-            "details": _("Details"), "onTrack": _("On track"),
+            "details": _("Details"), "onTrack": _("On track"), "report": _("Report progress"),
             "milestone": _("Milestone progress"), "milestone_light": _("Milestone progress"),
         },
     }
@@ -152,13 +183,34 @@ def _attach_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def _project_context(request: HttpRequest, pk: int, **forms) -> dict:
+def _map_state(request: HttpRequest, *, quiet: bool = False) -> tuple[dt.date | None, str, bool]:
+    """The map view a detail page was opened from: its month (``as_of``), the query string
+    that leads back to that view, and whether ``as_of`` was refused (then it is dropped)."""
+    kept = QueryDict(mutable=True)
+    for key in selectors.MAP_STATE_KEYS:
+        value = request.GET.get(key, "").strip()
+        if value:
+            kept[key] = value[:100]
+    try:
+        return selectors.parse_as_of(kept.get("as_of", "")), kept.urlencode(), False
+    except ValidationError as exc:
+        if not quiet:
+            messages.error(request, " ".join(exc.messages))
+        kept.pop("as_of")
+        return None, kept.urlencode(), True
+
+
+def _project_context(
+    request: HttpRequest, pk: int, *, as_of: dt.date | None = None, map_query: str = "",
+    **forms,
+) -> dict:
     staff = is_staff_reader(request.user)
-    feature = selectors.project_page_feature(pk, staff=staff)
+    feature = selectors.project_page_feature(pk, staff=staff, as_of=as_of)
     if feature is None:
         raise Http404(_("No such project."))
     context = {"feature": feature, "props": feature["properties"], "staff": staff,
-               "page_strings": _page_strings() if staff else {}}
+               "page_strings": _page_strings() if staff else {},
+               "as_of": as_of, "map_query": map_query}
     page_data = {"geometry": feature["geometry"]}
     if staff:
         project = get_object_or_404(
@@ -189,8 +241,13 @@ def _project_context(request: HttpRequest, pk: int, **forms) -> dict:
 
 @require_GET
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A key project: figures, light and reasons, chart, blockers, reports, history, map."""
-    return render(request, "sites/project_detail.html", _project_context(request, pk))
+    """A key project: figures, light and reasons, chart, blockers, reports, history, map.
+
+    ``as_of=YYYY-MM`` (kept from the map) shows the stage, figures and light as of that month.
+    """
+    as_of, map_query, refused = _map_state(request)
+    context = _project_context(request, pk, as_of=as_of, map_query=map_query)
+    return render(request, "sites/project_detail.html", context, status=400 if refused else 200)
 
 
 def _project_for_write(request: HttpRequest, pk: int) -> Project:
@@ -199,9 +256,17 @@ def _project_for_write(request: HttpRequest, pk: int) -> Project:
     return get_object_or_404(Project.objects.select_related("lead_department"), pk=pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def project_report_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save a monthly report; a refusal re-renders the page with a banner, landing on the form.
+
+    GET (a reload of the refused page, a bookmarked URL) goes to the project page's form. A user
+    who may not report on this project (another department's) gets 403 before the form is read.
+    """
+    if request.method == "GET":
+        return redirect(reverse("project-detail", kwargs={"pk": pk}) + "#report-form")
     project = _project_for_write(request, pk)
+    services.check_can_report(request.user, project)
     form = ProgressReportForm(request.POST)
     if form.is_valid():
         try:
@@ -213,6 +278,8 @@ def project_report_submit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Progress report for %(month)s saved.")
                              % {"month": report.month.strftime("%Y-%m")})
             return redirect("project-detail", pk=pk)
+    messages.error(request, _("The report was not saved: correct the marked fields in the "
+                              "report form below."))
     context = _project_context(request, pk, report_form=form)
     return render(request, "sites/project_detail.html", context, status=400)
 
@@ -220,6 +287,7 @@ def project_report_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def project_blocker_add(request: HttpRequest, pk: int) -> HttpResponse:
     project = _project_for_write(request, pk)
+    services.check_can_report(request.user, project)
     form = BlockerForm(request.POST)
     if form.is_valid():
         try:
@@ -248,24 +316,61 @@ def blocker_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+def my_projects(request: HttpRequest) -> HttpResponse:
+    """Department staff: their department's projects, each with a link to its report form.
+
+    The project office, leaders and admins see every department, with a department filter.
+    """
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    sees_all = roles.has_role(user, roles.PROJECT_OFFICE, roles.LEADERS)
+    if not sees_all and not roles.has_role(user, roles.DEPARTMENT_STAFF):
+        raise PermissionDenied(
+            _("This list is for department staff, the project office and leaders.")
+        )
+    departments = dict(Department.objects.order_by("code").values_list("code", "name"))
+    own_code = None
+    if not sees_all:
+        own_id = roles.user_department_id(user)
+        own_code = Department.objects.filter(pk=own_id).values_list("code", flat=True).first()
+    chosen = request.GET.get("department", "").strip() if sees_all else own_code
+    status = 200
+    if sees_all and chosen and chosen not in departments:
+        messages.error(request, _("Unknown department code: %(code)s.") % {"code": chosen[:30]})
+        chosen, status = "", 400
+    rows = [] if not sees_all and own_code is None else (
+        selectors.department_project_rows(department_code=chosen or None)
+    )
+    may_report = roles.has_role(user, roles.PROJECT_OFFICE) or own_code is not None
+    return render(request, "sites/my_projects.html", {
+        "rows": rows, "sees_all": sees_all, "departments": departments, "chosen": chosen,
+        "department_name": departments.get(own_code or chosen or "", ""),
+        "no_department": not sees_all and own_code is None, "may_report": may_report,
+    }, status=status)
+
+
+@require_GET
 def livelihood_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A livelihood work: figures, milestones (on time / late / done), map."""
     staff = is_staff_reader(request.user)
-    feature = selectors.livelihood_page_feature(pk, staff=staff)
+    as_of, map_query, refused = _map_state(request)
+    feature = selectors.livelihood_page_feature(pk, staff=staff, as_of=as_of)
     if feature is None:
         raise Http404(_("No such livelihood work."))
     work = get_object_or_404(LivelihoodWork, pk=pk)
-    today = timezone.localdate()
-    milestones = [
-        {"m": m, "state": "done" if m.actual_date else ("late" if m.planned_date < today
-                                                          else "on_time")}
-        for m in work.milestones.all()
-    ]
+    ref = lights.reference_date(as_of)  # the milestones' state on that month's last day
+    milestones = []
+    for m in work.milestones.all():
+        reached = m.actual_date is not None and m.actual_date <= ref
+        state = "done" if reached else ("late" if m.planned_date < ref else "on_time")
+        milestones.append({"m": m, "state": state})
     return render(request, "sites/livelihood_detail.html", {
         "feature": feature, "props": feature["properties"], "staff": staff,
         "milestones": milestones, "page_data": {"geometry": feature["geometry"]},
         "milestone_labels": selectors.milestone_light_labels(),
-    })
+        "as_of": as_of, "map_query": map_query,
+    }, status=400 if refused else 200)
 
 
 @require_GET
@@ -281,9 +386,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         filters = selectors.SiteFilters()
     data = kpis.stats(filters, staff=True)
+    _as_of, map_query, _refused = _map_state(request, quiet=True)
+    kept = [(k, v) for k, v in QueryDict(map_query).items() if k != "as_of"]
     return render(request, "sites/dashboard.html", {
         "stats": data, "overall": data["overall"], "page_strings": _page_strings(),
-        "as_of": request.GET.get("as_of", ""),
+        "as_of": request.GET.get("as_of", ""), "map_query": map_query, "kept_filters": kept,
         "light_labels": {k: str(v) for k, v in lights.LIGHT_LABELS.items()},
     })
 

@@ -22,7 +22,8 @@ import pandas as pd
 import pyogrio
 import shapely
 from django.contrib.gis.db.models.functions import PointOnSurface
-from django.db.models import FloatField, Func, QuerySet
+from django.db import models
+from django.db.models import F, FloatField, Func, QuerySet
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -58,6 +59,7 @@ class Table:
     columns: list[str]
     frame: gpd.GeoDataFrame
     as_of: dt.datetime
+    geom_type: str = "GEOMETRY"  # the model column's OGC type; GEOMETRY holds any
 
 
 def load_table(
@@ -83,9 +85,33 @@ def load_table(
     columns = [*properties, AS_OF, "lon", "lat"]
     stamp = as_of.isoformat()
     frame = pd.DataFrame.from_records(records, columns=[c for c in columns if c != AS_OF])
+    if not records:
+        frame = frame.astype(_column_dtypes(queryset, properties)
+                             | {"lon": "float64", "lat": "float64"})
     frame.insert(len(properties), AS_OF, stamp)
     gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
-    return Table(name=name, columns=columns, frame=gdf, as_of=as_of)
+    return Table(name=name, columns=columns, frame=gdf, as_of=as_of,
+                 geom_type=queryset.model._meta.get_field(geom).geom_type)
+
+
+def _column_dtypes(queryset: QuerySet, properties: dict) -> dict[str, str]:
+    """Each property's pandas dtype from the output field of its SQL expression: the dtypes a
+    filled table gets from its JSON values, so an empty download has a full one's columns."""
+    expressions = {f"column_{i}": F(value) if isinstance(value, str) else value
+                   for i, value in enumerate(properties.values())}
+    annotations = queryset.values(**expressions).query.annotations
+    dtypes: dict[str, str] = {}
+    for i, name in enumerate(properties):
+        output = annotations[f"column_{i}"].output_field
+        if isinstance(output, models.BooleanField):
+            dtypes[name] = "bool"
+        elif isinstance(output, models.IntegerField):
+            dtypes[name] = "int64"
+        elif isinstance(output, models.DecimalField | models.FloatField):
+            dtypes[name] = "float64"
+        else:
+            dtypes[name] = "str"
+    return dtypes
 
 
 def _cell(value: object) -> object:
@@ -176,6 +202,8 @@ def to_shapefile_zip(table: Table) -> bytes:
             )
             for path in sorted(Path(tmp).glob(f"{stem}.*")):
                 archive.write(path, path.name)
+        if frame.empty:
+            _write_empty_shapefiles(frame, table, Path(tmp), archive)
         mapping = io.StringIO()
         writer = csv.writer(mapping, lineterminator="\r\n")
         writer.writerow(["dbf_name", "full_name"])
@@ -184,6 +212,29 @@ def to_shapefile_zip(table: Table) -> bytes:
         archive.writestr("readme.txt", SHAPEFILE_README.format(
             layer=table.name, as_of=table.as_of.isoformat()))
     return buffer.getvalue()
+
+
+# The shapefile family of a model column's OGC type; GEOMETRY (any) gets all three.
+FAMILIES_OF = {"POINT": "points", "MULTIPOINT": "points", "LINESTRING": "lines",
+               "MULTILINESTRING": "lines", "POLYGON": "polygons", "MULTIPOLYGON": "polygons"}
+EMPTY_TYPES = {"points": "Point", "lines": "LineString", "polygons": "Polygon"}
+
+
+def _write_empty_shapefiles(
+    frame: gpd.GeoDataFrame, table: Table, folder: Path, archive: zipfile.ZipFile
+) -> None:
+    """No feature at all (a filter that matches nothing): one empty but valid shapefile per
+    geometry type the layer holds, with every field, so GIS software opens it (0 features)."""
+    family = FAMILIES_OF.get(table.geom_type)
+    for name in [family] if family else list(FAMILIES):
+        geometry_type = EMPTY_TYPES[name]
+        if table.geom_type.startswith("MULTI"):
+            geometry_type = f"Multi{geometry_type}"
+        stem = f"{table.name}_{name}"
+        pyogrio.write_dataframe(frame, folder / f"{stem}.shp", driver="ESRI Shapefile",
+                                encoding="UTF-8", geometry_type=geometry_type)
+        for path in sorted(folder.glob(f"{stem}.*")):
+            archive.write(path, path.name)
 
 
 # --- CSV and Excel ----------------------------------------------------------------------------

@@ -21,3 +21,10 @@ export function drawDetailMap(id, geometry, color = "#a3161a") {
   node.dataset.ready = "true";
   return map;
 }
+
+/** The header's map link leads back to the filtered map view the page was opened from. */
+export function keepMapView() {
+  const back = document.getElementById("back-to-map");
+  const header = document.querySelector(".site-nav a[href='/']");
+  if (back && header && back.search) header.href = back.href;
+}

@@ -38,7 +38,9 @@ function refresh(portal, root) {
 export function installExportMenu(portal) {
   const template = document.getElementById("export-menu-template");
   if (!template || portal.exportMenu) return null;
-  const control = L.control({ position: "bottomleft" });
+  // Top right, under the layer switcher: opened, it drops into the map's free corner instead of
+  // growing up over the filter panel from the bottom left.
+  const control = L.control({ position: "topright" });
   control.onAdd = () => {
     const root = template.content.firstElementChild.cloneNode(true);
     L.DomEvent.disableClickPropagation(root);

@@ -100,6 +100,47 @@ const POPUP_FIELDS = {
 
 let strings = { layers: {}, labels: {}, fields: {}, messages: {} };
 
+// What this user's popups offer (sites.views.map_user_config): report and edit links.
+const mapUser = readJSON("map-user", { department: null, reportAll: false, editZones: false,
+  urlId: "", urls: {}, strings: {} });
+
+function fillUrl(template, id) {
+  return template && mapUser.urlId ? template.replace(mapUser.urlId, encodeURIComponent(id)) : "";
+}
+
+/** The report-form URL of a project this user may report on, else null (no link offered). */
+export function reportUrl(feature) {
+  const own = mapUser.department
+    && feature.properties?.lead_department_code === mapUser.department;
+  return (mapUser.reportAll || own) ? fillUrl(mapUser.urls.projectReport, feature.id) : null;
+}
+
+/** The boundary-editor URL of a market zone for urban management (and admins), else null. */
+export function zoneEditUrl(feature) {
+  return mapUser.editZones ? fillUrl(mapUser.urls.marketEdit, feature.id) : null;
+}
+
+/** A popup's row of action links (class "popup-actions"), or null when it would be empty. */
+export function popupActions(links) {
+  const shown = links.filter(([href]) => href);
+  if (!shown.length) return null;
+  const box = document.createElement("p");
+  box.className = "popup-actions";
+  for (const [href, text, className] of shown) {
+    const link = document.createElement("a");
+    link.href = href;
+    link.textContent = text;
+    link.className = className;
+    box.append(link);
+  }
+  return box;
+}
+
+/** The query string of the map's current view (filters and as_of), kept by detail links. */
+export function viewQuery() {
+  return window.location.search;
+}
+
 // One map pane per layer, stacked so that areas never cover the points and lines drawn on them
 // (Leaflet's overlayPane is 400, markers are 600).
 const PANE_Z = { markets: 410, livelihood: 420, projects: 430 };
@@ -190,10 +231,15 @@ export function popupContent(layerName, feature) {
   }
   root.append(list);
   if (feature.id !== undefined && feature.id !== null) {
-    const link = document.createElement("a");
-    link.href = DETAIL_URLS[layerName](feature.id);
-    link.textContent = strings.messages.details || "Details";
-    root.append(link);
+    const detail = DETAIL_URLS[layerName](feature.id) + (layerName === "markets" ? "" : viewQuery());
+    const actions = popupActions([
+      [detail, strings.messages.details || "Details", "popup-details"],
+      [layerName === "projects" ? reportUrl(feature) : null, mapUser.strings.report,
+        "popup-report"],
+      [layerName === "markets" ? zoneEditUrl(feature) : null, mapUser.strings.edit,
+        "popup-edit"],
+    ]);
+    root.append(actions);
   }
   return root;
 }

@@ -4,7 +4,9 @@
 // printable battle map. Options and translated labels come from json_script "map-filters".
 
 import { readJSON } from "./basemap.js";
-import { DETAIL_URLS, LIGHT_COLORS, MILESTONE_PALETTE } from "./map.js";
+import {
+  DETAIL_URLS, LIGHT_COLORS, MILESTONE_PALETTE, popupActions, reportUrl, viewQuery,
+} from "./map.js";
 
 const L = window.L;
 const options = readJSON("map-filters", { staff: false, months: [], choices: {}, strings: {} });
@@ -174,7 +176,10 @@ export function projectPopup(feature) {
     box.append(reasons);
     root.append(box);
   }
-  root.append(el("a", { href: DETAIL_URLS.projects(feature.id), textContent: S.details }));
+  root.append(popupActions([
+    [DETAIL_URLS.projects(feature.id) + viewQuery(), S.details, "popup-details"],
+    [reportUrl(feature), S.report, "popup-report"],
+  ]));
   return root;
 }
 
@@ -202,7 +207,9 @@ export function livelihoodPopup(feature) {
     box.append(el("strong", { textContent: `${S.milestone}: ${p.milestone_light_label}` }));
     root.append(box);
   }
-  root.append(el("a", { href: DETAIL_URLS.livelihood(feature.id), textContent: S.details }));
+  root.append(popupActions([
+    [DETAIL_URLS.livelihood(feature.id) + viewQuery(), S.details, "popup-details"],
+  ]));
   return root;
 }
 
@@ -232,7 +239,38 @@ export async function applyFilters(portal, state) {
   window.history.replaceState(null, "", `${window.location.pathname}${text}`);
   const link = document.getElementById("battle-map-link");
   if (link) link.href = `/export/battle-map.html${queryString(params.projects)}`;
+  // The dashboard takes the projects' filters: its header link opens the same view.
+  const dashboard = document.querySelector(".site-nav a[href^='/dashboard/']");
+  if (dashboard) dashboard.href = `/dashboard/${queryString(params.projects)}`;
   return portal.reload(params);
+}
+
+const GAP = 8; // px between a popup and the panel or the map's edge
+
+/**
+ * Leaflet's popup auto-pan keeps a popup inside the map less its padding; it knows nothing of
+ * the filter panel over the map's top-left corner. Keep the padding equal to the panel's
+ * right edge (and the legend's height at the bottom right), so an opened popup is panned clear
+ * of them. Popups take their options from L.Popup's prototype unless given their own, so one
+ * update reaches every popup, including those bound before it.
+ */
+export function keepPopupsClearOf(map, panel) {
+  const update = () => {
+    const box = map.getContainer().getBoundingClientRect();
+    const rect = panel.getBoundingClientRect();
+    const left = rect.width ? Math.max(GAP, Math.round(rect.right - box.left + GAP)) : GAP;
+    const legend = map.getContainer().querySelector(".map-legend");
+    const legendRect = legend?.getBoundingClientRect();
+    const bottom = legendRect?.height ? Math.round(box.bottom - legendRect.top + GAP) : GAP;
+    L.Popup.prototype.options.autoPanPaddingTopLeft = L.point(left, GAP);
+    L.Popup.prototype.options.autoPanPaddingBottomRight = L.point(GAP, Math.min(bottom,
+      Math.round(box.height / 3)));
+  };
+  update();
+  panel.addEventListener("toggle", update);
+  window.addEventListener("resize", update);
+  map.getContainer().querySelector(".map-legend")?.addEventListener("toggle", update);
+  return update;
 }
 
 export function installFilters(portal) {
@@ -251,6 +289,7 @@ export function installFilters(portal) {
     return root;
   };
   control.addTo(portal.map);
+  keepPopupsClearOf(portal.map, control.getContainer());
   const apply = () => applyFilters(portal, form.readState());
   form.addEventListener("submit", (event) => { event.preventDefault(); apply(); });
   form.addEventListener("change", (event) => { if (event.target.name !== "q") apply(); });

@@ -3,12 +3,23 @@
 // a classic script (global Chart) only for staff.
 
 import { readJSON } from "./basemap.js";
-import { drawDetailMap } from "./detail_map.js";
+import { drawDetailMap, keepMapView } from "./detail_map.js";
 
 const data = readJSON("page-data", {});
 const strings = readJSON("page-strings", {});
 
 drawDetailMap("detail-map", data.geometry);
+keepMapView();
+
+// A refused report: the server answered with the page (banner at the top, errors in the form);
+// land on the form with the first invalid field focused, the typed values still in place.
+const refused = document.querySelector("#report-form[data-refused]");
+if (refused) {
+  const invalid = refused.querySelector(".field-error input, .field-error select, " +
+    ".field-error textarea") || refused.querySelector("#report-errors");
+  refused.scrollIntoView({ block: "start" });
+  invalid?.focus({ preventScroll: true });
+}
 
 const canvas = document.getElementById("investment-chart");
 if (canvas && data.chart && window.Chart) {

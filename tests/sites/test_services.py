@@ -125,7 +125,8 @@ def test_bad_reports_are_400_and_nothing_is_saved(api_client, project_factory, u
     before = Project.objects.values().get(pk=project.pk)
     history_before = project.history.count()
     client = _client(api_client, user_factory("project_office"))
-    response = client.post(URL.format(project.pk), data, format="json")
+    # The hints are English words: ask for English (the messages are translated now).
+    response = client.post(URL.format(project.pk), data, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400, response.content
     body = response.json()
     assert set(body) == {"detail", "errors"}
