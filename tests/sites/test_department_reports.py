@@ -65,7 +65,8 @@ def test_department_staff_see_their_own_department_with_report_links(two_departm
                                 key=lambda pk: Project.objects.get(pk=pk).code)
     assert "工信局牵头的项目" in html
     first = rows[d["own_a"].pk]
-    assert "在建" in first and "40.0%" in first
+    assert "在建" in first
+    assert "40.0%" in first
     assert f'<time datetime="{_month(1):%Y-%m}">' in first  # the last reported month
     assert f'href="/projects/{d["own_a"].pk}/#report-form"' in first
     assert "填报进度" in first
@@ -118,7 +119,8 @@ def test_anonymous_is_sent_to_login_and_a_user_without_department_is_told(db, us
 @pytest.mark.django_db
 def test_header_links_department_staff_to_their_list(two_departments):
     html = _client(two_departments["dept"]).get("/").content.decode()
-    assert '<a href="/staff/projects/"' in html and "项目填报" in html
+    assert '<a href="/staff/projects/"' in html
+    assert "项目填报" in html
 
 
 # --- the report form and its refusals -----------------------------------------------------
@@ -156,9 +158,11 @@ def test_the_foreign_project_page_offers_no_report_link_or_form(two_departments)
     d = two_departments
     client = _client(d["dept"])
     foreign = client.get(f"/projects/{d['foreign'].pk}/").content.decode()
-    assert 'id="report-form"' not in foreign and 'id="report-link"' not in foreign
+    assert 'id="report-form"' not in foreign
+    assert 'id="report-link"' not in foreign
     own = client.get(f"/projects/{d['own_a'].pk}/").content.decode()
-    assert 'id="report-link"' in own and 'href="#report-form"' in own
+    assert 'id="report-link"' in own
+    assert 'href="#report-form"' in own
     assert f'action="/projects/{d["own_a"].pk}/report/#report-form"' in own
 
 
@@ -189,9 +193,11 @@ def test_a_refused_report_shows_a_banner_and_the_form_with_the_typed_values(two_
     # The form is marked refused (its script focuses the first invalid field), lists the
     # errors with links to the fields, and keeps what was typed.
     assert 'data-refused="true"' in html
-    assert 'id="report-errors"' in html and 'href="#id_percent_complete"' in html
+    assert 'id="report-errors"' in html
+    assert 'href="#id_percent_complete"' in html
     assert "形象进度必须在 0 到 100% 之间。" in html
-    assert 'value="150"' in html and "本月设备安装" in html
+    assert 'value="150"' in html
+    assert "本月设备安装" in html
     assert _snapshot(d["own_a"]) == before
 
 
@@ -225,7 +231,8 @@ def test_project_page_honours_as_of_and_leads_back_to_the_map_view(
     # only report (two months ago): no report yet, so preparation and 0 % (lights.with_state).
     earlier = _month(2)
     now = client.get(f"/projects/{d['own_a'].pk}/").content.decode()
-    assert '<span class="percent">40.0%</span>' in now and 'id="as-of-note"' not in now
+    assert '<span class="percent">40.0%</span>' in now
+    assert 'id="as-of-note"' not in now
     query = f"as_of={earlier:%Y-%m}&stage=construction&bogus=1"
     then = client.get(f"/projects/{d['own_a'].pk}/?{query}")
     assert then.status_code == 200
@@ -234,7 +241,7 @@ def test_project_page_honours_as_of_and_leads_back_to_the_map_view(
     assert '<dd class="stage">前期</dd>' in html
     assert f"截至 {earlier:%Y-%m}" in html
     # The breadcrumb leads back to the map with the same view (unknown keys dropped).
-    assert f'id="back-to-map"' in html
+    assert 'id="back-to-map"' in html
     assert f'href="/?stage=construction&amp;as_of={earlier:%Y-%m}"' in html
     # As of the report's month: its figures.
     at_report = client.get(f"/projects/{d['own_a'].pk}/?as_of={_month(1):%Y-%m}").content
@@ -247,7 +254,8 @@ def test_a_bad_as_of_is_400_with_the_current_state(two_departments, user_factory
     response = _client(user_factory("leaders")).get(f"/projects/{d['own_a'].pk}/?as_of=2026-13")
     assert response.status_code == 400
     html = response.content.decode()
-    assert "as_of" in html and 'id="as-of-note"' not in html
+    assert "as_of" in html
+    assert 'id="as-of-note"' not in html
     assert '<span class="percent">40.0%</span>' in html
 
 
@@ -270,6 +278,7 @@ def test_dashboard_links_back_to_the_map_with_its_filters(db, user_factory, depa
     html = client.get("/dashboard/", {"as_of": "2026-06", "department": "fgw"}).content.decode()
     assert 'id="dashboard-map-link" ' not in html  # attribute order: href first
     link = re.search(r'<a href="([^"]*)" id="dashboard-map-link">', html)
-    assert link and link.group(1) == "/?department=fgw&amp;as_of=2026-06"
+    assert link
+    assert link.group(1) == "/?department=fgw&amp;as_of=2026-06"
     # The month form keeps the other filters.
     assert '<input type="hidden" name="department" value="fgw">' in html
