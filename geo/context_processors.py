@@ -27,6 +27,7 @@ def portal(request) -> dict:
             ),
             "market_edit": roles.has_role(user, roles.URBAN_MANAGEMENT),
             "sites_import": roles.has_role(user, roles.PROJECT_OFFICE),
+            "projects_unplaced": roles.has_role(user, roles.PROJECT_OFFICE),
             "my_projects": roles.has_role(
                 user, roles.DEPARTMENT_STAFF, roles.PROJECT_OFFICE, roles.LEADERS
             ),

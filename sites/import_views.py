@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from geo import roles
@@ -19,8 +20,10 @@ from sites import importers
 # The checked file waits in the shared (database) cache for the confirming POST, so any
 # worker can finish the import; the token is bound to the user who checked it.
 PENDING_SECONDS = 30 * 60
-EXPIRED = "The checked file has expired or belongs to someone else; choose it and check it again."
-NO_FILE = "Choose a file to check."
+EXPIRED = gettext_lazy(
+    "The checked file has expired or belongs to someone else; choose it and check it again."
+)
+NO_FILE = gettext_lazy("Choose a file to check.")
 
 
 def _pending_key(user_id: int, token: str) -> str:
@@ -33,10 +36,14 @@ def import_page(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not roles.has_role(request.user, roles.PROJECT_OFFICE):
-        raise PermissionDenied(_(importers.ONLY_PROJECT_OFFICE))
-    context = {"layers": [("projects", _("Key projects")), ("livelihood", _("Livelihood works"))],
-               "layer": request.POST.get("layer", "projects"),
-               "max_mb": settings.IMPORT_MAX_UPLOAD_BYTES // 2**20}
+        raise PermissionDenied(str(importers.ONLY_PROJECT_OFFICE))
+    layers = [("projects", _("Key projects")), ("livelihood", _("Livelihood works"))]
+    layer = request.POST.get("layer") or request.GET.get("layer") or "projects"
+    context = {"layers": layers, "layer": layer,
+               "max_mb": settings.IMPORT_MAX_UPLOAD_BYTES // 2**20,
+               "column_tables": [{"layer": value, "title": title,
+                                  "columns": importers.COLUMNS[value]}
+                                 for value, title in layers]}
     if request.method == "GET":
         return render(request, "sites/import.html", context)
     try:
@@ -53,10 +60,10 @@ def import_page(request: HttpRequest) -> HttpResponse:
 def _check(request: HttpRequest) -> dict:
     upload = request.FILES.get("file")
     if upload is None:
-        raise ValidationError(_(NO_FILE), code="no_file")
+        raise ValidationError(NO_FILE, code="no_file")
     if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
         raise ValidationError(
-            _(importers.TOO_LARGE) % {"max": settings.IMPORT_MAX_UPLOAD_BYTES // 2**20},
+            importers.TOO_LARGE % {"max": settings.IMPORT_MAX_UPLOAD_BYTES // 2**20},
             code="too_large",
         )
     data = upload.read()
@@ -77,7 +84,7 @@ def _commit(request: HttpRequest) -> dict:
     key = _pending_key(request.user.pk, request.POST.get("token", ""))
     pending = cache.get(key)
     if pending is None:
-        raise ValidationError(_(EXPIRED), code="expired")
+        raise ValidationError(EXPIRED, code="expired")
     layer, filename, data = pending
     report = importers.sites_import(
         data=data, filename=filename, layer=layer, user=request.user, commit=True

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +15,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from geo import roles
+from geo.crs import STORAGE_SRID
+from geo.gcj02 import gcj02_to_wgs84
+from geo.models import District
+from geo.validation import city_boundary
 from sites.models import STARTED_STAGES, Blocker, ProgressReport, Project, Stage
 
 # Messages as constants, so tests and clients can refer to them (HackSoft style).
@@ -235,3 +241,83 @@ def blocker_resolve(
     blocker._change_reason = "blocker resolved"
     blocker.save()
     return blocker
+
+
+# --- placing a project imported without a location (待落图) ------------------------------------
+
+# The systems a typed coordinate may come in. GCJ-02 is what Amap and Tencent pickers give
+# (shifted by several hundred metres); CGCS2000 (EPSG:4490) equals WGS84 to within centimetres,
+# below what a map click resolves, so it is taken as it is (DOMAIN.md, "Time and place").
+SOURCE_CRS = {"wgs84": "WGS84", "gcj02": "GCJ-02", "cgcs2000": "CGCS2000"}
+ONLY_OFFICE_PLACES = _("Only the project office can place projects on the map.")
+ALREADY_PLACED = _(
+    "%(project)s is already on the map; its location is changed in the admin, not here."
+)
+UNKNOWN_CRS = _("Choose the coordinate system: WGS84, GCJ-02 or CGCS2000.")
+NOT_A_POINT = _("A project is placed with one point: a longitude and a latitude.")
+NOT_FINITE = _("Longitude and latitude must be finite numbers.")
+LON_RANGE = _("Longitude must be between -180 and 180 degrees; %(value)s is not.")
+LAT_RANGE = _("Latitude must be between -90 and 90 degrees; %(value)s is not.")
+OUTSIDE_CITY = _(
+    "The point %(lon).6f, %(lat).6f (WGS84) lies outside the city boundary; check the "
+    "coordinates and the coordinate system."
+)
+LOOKS_SWAPPED = _(
+    "The point lies outside the city; longitude and latitude look swapped (longitude is about "
+    "98 here, latitude about 39)."
+)
+
+
+def can_place(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """The project office (and admins) place projects on the map."""
+    return roles.has_role(user, roles.PROJECT_OFFICE)
+
+
+def _wgs84_point(geom: GEOSGeometry, source_crs: str) -> Point:
+    """The point in WGS84 after the range and city checks (ValidationError with the reason)."""
+    if geom.geom_type != "Point" or geom.empty or geom.hasz:
+        raise ValidationError(NOT_A_POINT, code="not_a_point")
+    lon, lat = geom.x, geom.y
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise ValidationError(NOT_FINITE, code="not_finite")
+    city = city_boundary()
+    if city.contains(Point(lat, lon, srid=STORAGE_SRID)):  # (39.79, 98.28): lat, lon typed
+        raise ValidationError(LOOKS_SWAPPED, code="swapped_axes")
+    if not -180 <= lon <= 180:
+        raise ValidationError(LON_RANGE % {"value": lon}, code="out_of_range")
+    if not -90 <= lat <= 90:
+        raise ValidationError(LAT_RANGE % {"value": lat}, code="out_of_range")
+    if source_crs == "gcj02":
+        lon, lat = gcj02_to_wgs84(lon, lat)
+    point = Point(lon, lat, srid=STORAGE_SRID)
+    if not city.contains(point):
+        raise ValidationError(OUTSIDE_CITY % {"lon": lon, "lat": lat}, code="outside_city")
+    return point
+
+
+@transaction.atomic
+def project_place(
+    *, project: Project, geom: GEOSGeometry, user: AbstractBaseUser, source_crs: str = "wgs84"
+) -> Project:
+    """Put a project that is not yet placed (待落图) on the map at ``geom``.
+
+    ``geom`` is a point in ``source_crs`` (a SOURCE_CRS key); it is stored in WGS84 after the
+    checks (a point, in range, inside the city). The district is filled in from the point when
+    the project has none. Saved under a row lock with the user and the system in its history.
+    """
+    if not can_place(user):
+        raise PermissionDenied(str(ONLY_OFFICE_PLACES))
+    if source_crs not in SOURCE_CRS:
+        raise ValidationError(UNKNOWN_CRS, code="unknown_crs")
+    point = _wgs84_point(geom, source_crs)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if project.geom is not None:
+        raise ValidationError(ALREADY_PLACED % {"project": project}, code="already_placed")
+    project.geom = point
+    if project.district_id is None:
+        project.district = District.objects.filter(geom__contains=point).first()
+    project.full_clean()
+    project._history_user = user
+    project._change_reason = f"placed on the map ({SOURCE_CRS[source_crs]})"
+    project.save()
+    return project

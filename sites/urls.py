@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sites import import_views, views
+from sites import import_views, placement_views, views
 
 urlpatterns = [
     path("", views.map_page, name="map"),
@@ -12,5 +12,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("export/battle-map.html", views.battle_map_export, name="battle-map-export"),
     path("staff/import/", import_views.import_page, name="sites-import"),
+    path("staff/projects/unplaced/", placement_views.unplaced_queue, name="projects-unplaced"),
+    path("staff/projects/<id:pk>/place/", placement_views.project_place, name="project-place"),
     path("staff/projects/", views.my_projects, name="my-projects"),
 ]

@@ -392,6 +392,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "stats": data, "overall": data["overall"], "page_strings": _page_strings(),
         "as_of": request.GET.get("as_of", ""), "map_query": map_query, "kept_filters": kept,
         "light_labels": {k: str(v) for k, v in lights.LIGHT_LABELS.items()},
+        "unplaced_count": selectors.unplaced_projects().count(),
     })
 
 

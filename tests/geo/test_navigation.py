@@ -7,6 +7,7 @@ import pytest
 LINKS = {
     "dashboard": 'href="/dashboard/"',
     "rules": 'href="/staff/markets/rules/"',
+    "zone_list": '<a href="/staff/markets/"',
     "new_zone": 'href="/staff/markets/new/"',
     "import_sites": 'href="/staff/import/"',
 }
@@ -20,8 +21,8 @@ LINKS = {
         ("leaders", {"dashboard"}),
         ("department_staff", {"dashboard"}),
         ("project_office", {"dashboard", "import_sites"}),
-        ("urban_management", {"dashboard", "rules", "new_zone"}),
-        ("market_supervision", {"dashboard", "rules"}),
+        ("urban_management", {"dashboard", "rules", "zone_list", "new_zone"}),
+        ("market_supervision", {"dashboard", "rules", "zone_list"}),
     ],
 )
 def test_staff_links_by_role(client, user_factory, role, expected):
