@@ -11,7 +11,9 @@ with ONE limit (``AXES_FAILURE_LIMIT``); the portal needs two:
 each within ``AXES_COOLOFF_TIME`` (15 minutes), after which further attempts are refused until
 the newest counted failure is that old. ``PortalLockoutHandler.get_failures`` reports the
 failures on the username limit's scale: an address at its own limit counts as a full
-username limit, so axes' single comparison locks either way.
+username limit, so axes' single comparison locks either way. (The admin's "locked out"
+column and filter compare each row with the username limit only: to lift an address lock,
+search the attempts by IP address and delete all its rows.)
 """
 
 from __future__ import annotations

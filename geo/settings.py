@@ -156,6 +156,9 @@ AXES_LOCKOUT_CALLABLE = "geo.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 # A success must not clear the address's count: one valid account would reset an attacker's.
 AXES_RESET_ON_SUCCESS = False
+# Attempts while locked are refused without being counted, so a lock ends 15 minutes after the
+# failure that set it (counting them would let anyone keep someone's account locked for good).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.models import User
@@ -10,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.template import loader
 from django.test import Client
 from django.urls import include, path
+from django.utils import timezone
 from rest_framework.test import APIRequestFactory
 
 from geo.api.throttling import AnonBurstThrottle, AnonDownloadThrottle, AnonItemsThrottle
@@ -203,10 +206,23 @@ def test_five_failures_for_one_username_lock_it_even_with_the_right_password(use
     assert _post_login(Client(), "li", PASSWORD, address="10.9.9.9").status_code == 429
     other = user_factory("leaders")
     assert _post_login(Client(), other.username, PASSWORD).status_code == 302
-    # Locks live in the database (every worker sees them): 5 failures on one row.
+    # Locks live in the database (every worker sees them): 5 failures on one row; attempts
+    # while locked are refused without being counted (the lock does not grow).
     rows = AccessAttempt.objects.filter(username="li").values_list("ip_address",
                                                                    "failures_since_start")
-    assert sorted(rows) == [("10.0.0.1", 6), ("10.9.9.9", 1)]
+    assert list(rows) == [("10.0.0.1", 5)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("minutes_ago", "status"), [(14, 429), (16, 302)])
+def test_a_lock_lasts_fifteen_minutes_from_the_last_failure(user_factory, minutes_ago, status):
+    user_factory("leaders", username="chen")
+    for n in range(5):
+        _post_login(Client(), "chen", f"wrong-{n}")
+    # Age the stored attempt as the clock would (the lock is the row's attempt_time + 15 min).
+    AccessAttempt.objects.filter(username="chen").update(
+        attempt_time=timezone.now() - dt.timedelta(minutes=minutes_ago))
+    assert _post_login(Client(), "chen", PASSWORD).status_code == status
 
 
 @pytest.mark.django_db
