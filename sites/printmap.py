@@ -137,8 +137,10 @@ def _work_popup_rows(p: dict, staff: bool) -> list[tuple[str, str]]:
 class PlainGeoJson(MacroElement):
     """One ``L.geoJSON`` layer drawn into its parent (a FeatureGroup) with no jQuery.
 
-    Each feature carries only what is drawn: its geometry, name, fill colour and popup HTML
-    (already escaped). Points become circle markers; lines and areas take the colour as stroke.
+    Each feature carries only what is drawn: its geometry, name, colour and popup HTML (already
+    escaped). Projects are drawn "solid" (the colour fills dots and areas, thin dark outline);
+    livelihood works as "outline" (the colour rings points and outlines areas), so a green
+    project and a green work stay apart on paper. Lines take the colour either way.
     """
 
     _template = Template("""
@@ -148,24 +150,39 @@ class PlainGeoJson(MacroElement):
                 return L.circleMarker(latlng, {radius: 8});
             },
             style: function (feature) {
-                var c = feature.properties.color, point = feature.geometry.type === "Point";
-                return {color: point ? "#1b1f24" : c, weight: point ? 1 : 4, fillColor: c,
-                        fillOpacity: point ? 0.9 : 0.35, className: {{ this.css_class }}};
+                var c = feature.properties.color, type = feature.geometry.type;
+                var css = {{ this.css_class }};
+                if (/LineString/.test(type)) {
+                    return {color: c, weight: 5, opacity: 0.9, className: css};
+                }
+                var point = /Point/.test(type);
+                {%- if this.outline %}
+                return {color: c, weight: point ? 4 : 3, fillColor: point ? "#fff" : c,
+                        fillOpacity: point ? 0.9 : 0.15, className: css};
+                {%- else %}
+                return {color: "#1b1f24", weight: 1, fillColor: c,
+                        fillOpacity: point ? 0.9 : 0.7, className: css};
+                {%- endif %}
             },
             onEachFeature: function (feature, layer) {
                 var width = Math.max(200, Math.min(360, window.innerWidth - 60));
-                layer.bindPopup(feature.properties.popup, {maxWidth: width});
+                // Keep the opened popup clear of the zoom and layer controls.
+                layer.bindPopup(feature.properties.popup, {
+                    maxWidth: width, autoPanPaddingTopLeft: [10, 80], autoPanPadding: [10, 10]
+                });
                 layer.bindTooltip(feature.properties.name);
             }
         }).addTo({{ this._parent.get_name() }});
         window.battleMap.counts[{{ this.key }}] = {{ this.get_name() }}.getLayers().length;
+        window.battleMap.layers.push({{ this.get_name() }});
         {% endmacro %}
     """)
 
-    def __init__(self, key: str, features: list[dict]):
+    def __init__(self, key: str, features: list[dict], *, outline: bool = False):
         super().__init__()
         self._name = "PlainGeoJson"
         self.key = json.dumps(key)
+        self.outline = outline
         self.css_class = json.dumps(f"bm-feature bm-{key}")
         self.data = _js_value({"type": "FeatureCollection", "features": features})
 
@@ -174,8 +191,8 @@ class BattleMapControls(MacroElement):
     """The metric scale and the legend, both Leaflet controls in the bottom-left corner.
 
     Leaflet stacks controls of one corner (a later bottom control goes above the earlier one),
-    so the legend sits on top of the scale bar instead of over it. Also publishes the drawn
-    feature count.
+    so the legend sits on top of the scale bar instead of over it. Also frames the features and
+    publishes how many were drawn.
     """
 
     _template = Template("""
@@ -193,6 +210,11 @@ class BattleMapControls(MacroElement):
                 return div;
             };
             legend.addTo(map);
+            // Frame what was drawn (the city when nothing was), without a zoom animation: a
+            // leader may print at once, and a print taken mid-animation is scaled wrongly.
+            var bounds = L.featureGroup(window.battleMap.layers).getBounds();
+            if (!bounds.isValid()) bounds = L.latLngBounds({{ this.fallback }});
+            map.fitBounds(bounds, {padding: [16, 16], maxZoom: 16, animate: false});
             var counts = window.battleMap.counts, total = 0;
             for (var key in counts) total += counts[key];
             window.battleMap.count = total;
@@ -205,15 +227,23 @@ class BattleMapControls(MacroElement):
     def __init__(self, legend: str):
         super().__init__()
         self._name = "BattleMapControls"
+        minx, miny, maxx, maxy = settings.CITY_BBOX
+        self.fallback = json.dumps([[miny, minx], [maxy, maxx]])
         self.label = _js_value(_("Legend"))
         self.legend = _js_value(legend)
 
 
-def _legend_group(title: str, items: list[tuple[str, str]]) -> str:
+def _legend_group(title: str | None, items: list[tuple[str, str]], *,
+                  outline: bool = False) -> str:
+    # The swatch is drawn as the features are: a filled dot, or a coloured ring (outline).
+    style = "border-color:{};background:#fff" if outline else "background:{}"
     rows = "".join(
-        f"<li><span class='bm-swatch' style='background:{c}'></span>{html.escape(label)}</li>"
+        f"<li><span class='bm-swatch{' bm-ring' if outline else ''}' "
+        f"style='{style.format(c)}'></span>{html.escape(label)}</li>"
         for c, label in items
     )
+    if title is None:
+        return f"<ul class='bm-legend-more'>{rows}</ul>"
     return f"<p class='bm-legend-title'>{html.escape(title)}</p><ul>{rows}</ul>"
 
 
@@ -228,6 +258,7 @@ def _legend(staff: bool) -> str:
         works = _legend_group(
             _("Livelihood works: milestone progress"),
             [(MILESTONE_COLORS[k], str(labels[k])) for k in selectors.MILESTONE_LIGHTS],
+            outline=True,
         )
     else:
         from sites.models import Stage
@@ -237,31 +268,12 @@ def _legend(staff: bool) -> str:
             _("Key projects: stage"),
             [(c, str(stage_labels[k])) for k, c in STAGE_COLORS.items()],
         )
-        works = _legend_group(_("Livelihood works"), [(LIVELIHOOD_COLOR, _("Livelihood works"))])
+        # One colour for every work: a row of its own, no heading repeating the same words.
+        works = _legend_group(None, [(LIVELIHOOD_COLOR, _("Livelihood works"))], outline=True)
     return projects + works
 
 
 # --- the page -------------------------------------------------------------------------------
-
-
-def _extent(features: list[dict]) -> tuple[float, float, float, float] | None:
-    """(minx, miny, maxx, maxy) of the features' coordinates, or None when there are none."""
-    xs: list[float] = []
-    ys: list[float] = []
-
-    def walk(coords) -> None:
-        if coords and isinstance(coords[0], int | float):
-            xs.append(coords[0])
-            ys.append(coords[1])
-        else:
-            for c in coords:
-                walk(c)
-
-    for feat in features:
-        geometry = feat["geometry"]
-        for part in geometry.get("geometries", [geometry]):
-            walk(part["coordinates"])
-    return (min(xs), min(ys), max(xs), max(ys)) if xs else None
 
 
 def _drawn(features: list[dict], color_of, popup_of) -> list[dict]:
@@ -298,7 +310,8 @@ def _filter_summary(f: selectors.SiteFilters, staff: bool) -> str:
         ]
     if f.q:
         parts.append((_("Search"), [f.q]))
-    return " · ".join(f"{label}: {'、'.join(values)}" for label, values in parts if values)
+    return " · ".join(_("%(label)s: %(values)s") % {"label": label, "values": "、".join(values)}
+                      for label, values in parts if values)
 
 
 CSS = """
@@ -312,16 +325,18 @@ body { display: flex; flex-direction: column; }
 .bm-legend { background: #fff; padding: 6px 10px; border-radius: 4px; font-size: 13px;
   line-height: 1.4; box-shadow: 0 1px 4px #0004; max-width: 16rem; }
 .bm-legend-title { font-weight: 600; margin: 0; }
-.bm-legend-title + ul + .bm-legend-title { margin-top: 6px; }
+.bm-legend-title + ul + .bm-legend-title, .bm-legend-more { margin-top: 6px !important; }
 .bm-legend ul { list-style: none; margin: 2px 0 0; padding: 0; }
 .bm-swatch { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
-  margin-right: 6px; vertical-align: -1px; border: 1px solid #1b1f24; }
+  margin-right: 6px; vertical-align: -1px; border: 1px solid #1b1f24; box-sizing: border-box; }
+.bm-swatch.bm-ring { border-width: 3px; border-style: solid; }
 .bm-popup th { text-align: left; padding-right: 8px; color: #4a5360; font-weight: 400;
   vertical-align: top; }
-.bm-reasons-title { margin: 6px 0 0; color: #4a5360; }
+.leaflet-popup-content { font-size: 13px; line-height: 1.45; }
+.leaflet-popup-content .bm-reasons-title { margin: 6px 0 0; color: #4a5360; }
 .bm-reasons { margin: 2px 0 0; padding-left: 1.2em; }
 .bm-reasons li[data-light=red] { color: #b3261e; }
-.leaflet-container { background: #eef0f3; font: inherit; }
+.leaflet-container { background: #eef0f3; font-family: inherit; }
 @media (max-width: 480px) {
   .bm-title h1 { font-size: 16px; } .bm-title p { font-size: 12px; }
   .bm-legend { font-size: 12px; padding: 4px 8px; }
@@ -350,9 +365,10 @@ def battle_map_html(f: selectors.SiteFilters, *, staff: bool) -> str:
     figure.add_child(fmap)
     js, css = _leaflet_assets()
     figure.header.add_child(folium.Element(f"<style>{css}{CSS}</style>"), name="bm_css")
-    figure.header.add_child(folium.Element(f"<script>{_escape_script(js)}</script>"
-                                           "<script>window.battleMap = {counts: {}};</script>"),
-                            name="bm_leaflet")
+    figure.header.add_child(folium.Element(
+        f"<script>{_escape_script(js)}</script>"
+        "<script>window.battleMap = {counts: {}, layers: []};</script>"
+    ), name="bm_leaflet")
 
     if staff:
         def project_color(p):
@@ -375,14 +391,11 @@ def battle_map_html(f: selectors.SiteFilters, *, staff: bool) -> str:
     project_layer = folium.FeatureGroup(name=_("Key projects"))
     PlainGeoJson("projects", drawn_projects).add_to(project_layer)
     work_layer = folium.FeatureGroup(name=_("Livelihood works"))
-    PlainGeoJson("works", drawn_works).add_to(work_layer)
+    PlainGeoJson("works", drawn_works, outline=True).add_to(work_layer)
     project_layer.add_to(fmap)
     work_layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     BattleMapControls(_legend(staff)).add_to(fmap)
-
-    minx, miny, maxx, maxy = _extent(drawn_projects + drawn_works) or settings.CITY_BBOX
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding=(16, 16))
 
     ref = lights.reference_date(f.as_of)
     subtitle = _("%(count)s key projects, %(works)s livelihood works · data as of %(date)s") % {
@@ -395,8 +408,8 @@ def battle_map_html(f: selectors.SiteFilters, *, staff: bool) -> str:
     printed = _("Printed %(when)s") % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
     lines = [f"<p class='bm-subtitle'>{html.escape(subtitle)} · {html.escape(printed)}</p>"]
     if summary := _filter_summary(f, staff):
-        lines.append(f"<p class='bm-filters'>{html.escape(_('Filters'))}: "
-                     f"{html.escape(summary)}</p>")
+        shown = _("Filters: %(filters)s") % {"filters": summary}
+        lines.append(f"<p class='bm-filters'>{html.escape(shown)}</p>")
     # Before the map's own div (rendered later into the same body), so the heading sits above it.
     figure.html.add_child(folium.Element(
         f"<header class='bm-title'><h1>{html.escape(title)}</h1>{''.join(lines)}</header>"
