@@ -19,6 +19,7 @@ import base64
 import html
 import json
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -287,7 +288,8 @@ def _drawn(features: list[dict], color_of, popup_of) -> list[dict]:
     ]
 
 
-def _filter_summary(f: selectors.SiteFilters, staff: bool) -> str:
+def _filter_summary(f: selectors.SiteFilters, staff: bool,
+                    works: selectors.SiteFilters | None = None) -> str:
     """The filters of the view in words ("Lead department: 交通局 · Stage: 在建"), or ""."""
     from geo.models import Department, District, Leader
     from sites.models import BuildType, ProjectCategory, Stage
@@ -308,6 +310,14 @@ def _filter_summary(f: selectors.SiteFilters, staff: bool) -> str:
             (_("Responsible leader"), names(Leader, "pk", f.leader)),
             (_("Status light"), [str(lights.LIGHT_LABELS.get(v, v)) for v in f.light]),
         ]
+    if works is not None:
+        from sites.models import Programme
+
+        parts.append((_("Programme"), [str(dict(Programme.choices).get(v, v))
+                                       for v in works.programme]))
+        if staff:
+            labels = selectors.milestone_light_labels()
+            parts.append((_("Milestone progress"), [str(labels.get(v, v)) for v in works.light]))
     if f.q:
         parts.append((_("Search"), [f.q]))
     return " · ".join(_("%(label)s: %(values)s") % {"label": label, "values": "、".join(values)}
@@ -348,13 +358,31 @@ body { display: flex; flex-direction: column; }
 """
 
 
-def battle_map_html(f: selectors.SiteFilters, *, staff: bool) -> str:
-    """The filtered projects (and livelihood works in the same area) as one HTML document."""
+# The map page's URL (and so the export link, static/js/map_filters.js) names the works'
+# filters as the page does; the livelihood list takes them under these names. A work's light
+# (on time / late / done) is ``milestone_light`` on the page, ``light`` in the list.
+WORK_PARAMS = {"programme": "programme", "milestone_light": "light", "department": "department",
+               "district": "district", "leader": "leader", "q": "q", "as_of": "as_of",
+               "bbox": "bbox"}
+
+
+def livelihood_params(params: Mapping[str, str]) -> dict[str, str]:
+    """The livelihood list's query parameters within the map page's (or export's) query."""
+    return {api: params[page] for page, api in WORK_PARAMS.items() if params.get(page)}
+
+
+def battle_map_html(f: selectors.SiteFilters, *, staff: bool,
+                    works_filter: selectors.SiteFilters | None = None) -> str:
+    """The filtered projects and livelihood works as one HTML document.
+
+    ``works_filter`` defaults to the filters the two layers share (area, department, leader…).
+    """
     projects = json.loads(selectors.projects_geojson(f, staff=staff))["features"]
-    # Livelihood works follow the filters the two layers share (area, department, leader…).
-    common = selectors.SiteFilters(bbox=f.bbox, department=f.department, district=f.district,
-                                   leader=f.leader, q=f.q, as_of=f.as_of)
-    works = json.loads(selectors.livelihood_geojson(common, staff=staff))["features"]
+    if works_filter is None:
+        works_filter = selectors.SiteFilters(bbox=f.bbox, department=f.department,
+                                             district=f.district, leader=f.leader, q=f.q,
+                                             as_of=f.as_of)
+    works = json.loads(selectors.livelihood_geojson(works_filter, staff=staff))["features"]
 
     title = _("Key projects battle map")
     figure = Figure(title=html.escape(title))
@@ -407,7 +435,7 @@ def battle_map_html(f: selectors.SiteFilters, *, staff: bool) -> str:
         subtitle += " · " + _("%(count)s not yet placed (not on the map)") % {"count": unplaced}
     printed = _("Printed %(when)s") % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
     lines = [f"<p class='bm-subtitle'>{html.escape(subtitle)} · {html.escape(printed)}</p>"]
-    if summary := _filter_summary(f, staff):
+    if summary := _filter_summary(f, staff, works_filter):
         shown = _("Filters: %(filters)s") % {"filters": summary}
         lines.append(f"<p class='bm-filters'>{html.escape(shown)}</p>")
     # Before the map's own div (rendered later into the same body), so the heading sits above it.

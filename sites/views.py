@@ -404,12 +404,14 @@ def battle_map_export(request: HttpRequest) -> HttpResponse:
     staff = is_staff_reader(request.user)
     try:
         filters = selectors.parse_site_filters(request.GET, layer="projects")
+        works_filter = selectors.parse_site_filters(
+            printmap.livelihood_params(request.GET), layer="livelihood")
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=400,
                             content_type="text/plain; charset=utf-8")
-    if filters.light and not staff:
+    if (filters.light or works_filter.light) and not staff:
         raise PermissionDenied(_("Status lights are for staff; log in to filter by light."))
-    html = printmap.battle_map_html(filters, staff=staff)
+    html = printmap.battle_map_html(filters, staff=staff, works_filter=works_filter)
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'inline; filename="battle-map-{stamp}.html"'

@@ -238,7 +238,8 @@ export async function applyFilters(portal, state) {
   const text = queryString(state);
   window.history.replaceState(null, "", `${window.location.pathname}${text}`);
   const link = document.getElementById("battle-map-link");
-  if (link) link.href = `/export/battle-map.html${queryString(params.projects)}`;
+  // The printable map takes the page's own filter names (both layers': sites/printmap.py).
+  if (link) link.href = `/export/battle-map.html${text}`;
   // The dashboard takes the projects' filters: its header link opens the same view.
   const dashboard = document.querySelector(".site-nav a[href^='/dashboard/']");
   if (dashboard) dashboard.href = `/dashboard/${queryString(params.projects)}`;

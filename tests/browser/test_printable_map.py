@@ -134,3 +134,15 @@ def test_public_file_in_chinese_on_a_phone(file_page, city_sites, tmp_path):
         "重点项目：建设阶段", "前期", "在建", "竣工", "投运", "暂停", "民生项目"]
     check_layout(page)
     page.screenshot(path="/tmp/h2-printmap-public-390.png")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_map_export_link_carries_both_layers_filters(page, login, city_sites, user_factory):
+    login(user_factory("leaders"))
+    page.goto(page.base_url + "/?light=red&programme=municipal&milestone_light=late")
+    page.wait_for_selector("#map-status[data-loaded=true]", state="attached")
+    href = page.get_attribute("#battle-map-link", "href")
+    assert href.startswith("/export/battle-map.html?")
+    for pair in ("light=red", "programme=municipal", "milestone_light=late"):
+        assert pair in href, href

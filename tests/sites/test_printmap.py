@@ -65,14 +65,33 @@ def test_export_takes_the_filters(projects):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", ["?as_of=2026-13", "?department=nosuch", "?stage=x"])
+@pytest.mark.parametrize("query", ["?as_of=2026-13", "?department=nosuch", "?stage=x",
+                                   "?programme=x", "?milestone_light=red"])
 def test_export_bad_filters_are_400(query):
     assert Client().get(f"/export/battle-map.html{query}").status_code == 400
 
 
 @pytest.mark.django_db
-def test_export_light_filter_is_staff_only():
-    assert Client().get("/export/battle-map.html?light=red").status_code == 403
+@pytest.mark.parametrize("query", ["?light=red", "?milestone_light=late"])
+def test_export_light_filter_is_staff_only(query):
+    assert Client().get(f"/export/battle-map.html{query}").status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("query", "shown"), [
+    ("?programme=municipal", True),
+    ("?programme=provincial", False),
+    # No milestones, not completed: on time (sites.selectors.with_milestone_light).
+    ("?milestone_light=on_time", True),
+    ("?milestone_light=late", False),
+])
+def test_export_takes_the_works_filters_of_the_map_page(projects, user_factory, query, shown):
+    # The map page's export link carries the works' filters under the page's names.
+    client = Client()
+    client.force_login(user_factory("leaders"))
+    text = _get(client, query)
+    assert ("城市燃气管道老化更新" in text) is shown
+    assert "甬金金融科技" in text  # the projects' layer does not take these filters
 
 
 def _title(text: str) -> str:
@@ -133,8 +152,12 @@ def test_export_legend_per_audience(projects, user_factory):
 
 @pytest.mark.django_db
 def test_export_states_its_filters(projects):
-    text = _get(Client(HTTP_ACCEPT_LANGUAGE="en"), "?department=jtj&stage=preparation")
-    assert "Filters: Lead department: 交通局 · Stage: Preparation" in text
+    text = _get(Client(HTTP_ACCEPT_LANGUAGE="en"),
+                "?department=jtj&stage=preparation&programme=provincial")
+    assert ("Filters: Lead department: 交通局 · Stage: Preparation · "
+            "Programme: Provincial practical matter") in text
+    chinese = _get(Client(), "?department=jtj")
+    assert "筛选条件：牵头单位：交通局" in chinese
     assert "Filters:" not in _get(Client(HTTP_ACCEPT_LANGUAGE="en"))
 
 
