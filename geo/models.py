@@ -86,7 +86,9 @@ class GeometryTypeIn(models.Func):
     def as_sql(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         placeholders = ", ".join(["%s"] * len(self.types))
-        return f"GeometryType({sql}) IN ({placeholders})", (*params, *self.types)
+        # The cast names the overload for an untyped NULL (a project not yet placed, checked by
+        # full_clean: PostGIS has GeometryType for geometry and geography); a no-op on columns.
+        return f"GeometryType(({sql})::geometry) IN ({placeholders})", (*params, *self.types)
 
 
 def geometry_types(field: str, types: tuple[str, ...], name: str) -> models.CheckConstraint:

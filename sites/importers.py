@@ -110,8 +110,14 @@ NOT_A_NUMBER = gettext_lazy("“%(value)s” is not a number; write digits only,
 NOT_FINITE = gettext_lazy("the number must be finite.")
 NOT_A_YEAR = gettext_lazy("“%(value)s” is not a year; write four digits, e.g. 2026.")
 NOT_A_DATE = gettext_lazy("“%(value)s” is not a date; write it as YYYY-MM-DD, e.g. 2026-03-15.")
-UNKNOWN_REFERENCE = gettext_lazy(
-    "“%(value)s” is not known here; give its code or its exact name as the portal lists it."
+UNKNOWN_DEPARTMENT = gettext_lazy(
+    "there is no department “%(value)s”; give its code or its exact name as the portal lists it."
+)
+UNKNOWN_LEADER = gettext_lazy(
+    "there is no city leader “%(value)s”; give the exact name as the portal lists it."
+)
+UNKNOWN_DISTRICT = gettext_lazy(
+    "there is no district “%(value)s”; give its code or its exact name as the portal lists it."
 )
 TOO_LONG = gettext_lazy("the text is longer than %(max)d characters.")
 NEGATIVE = gettext_lazy("the amount cannot be negative.")
@@ -477,7 +483,7 @@ def _common_tail(location: Promise) -> list[Column]:
                _REF_DEPT, "fgw / 发改委", required=True),
         Column("leader", "包抓领导", gettext_lazy("responsible city leader (包抓领导)"), _LEADER,
                "王副市长", required=True),
-        Column("district", "区县", gettext_lazy("district"), _REF_DISTRICT, "jd"),
+        Column("district", "区县", gettext_lazy("district"), _REF_DISTRICT, "xingang / 新钢区"),
         Column("description", "描述", gettext_lazy("description"), _TEXT, ""),
         Column("lon", "经度", location, _DEGREES, "98.2830"),
         Column("lat", "纬度", location, _DEGREES, "39.7910"),
@@ -672,7 +678,7 @@ def _text(value: object, name: str, model: type[models.Model]) -> str:
     return text
 
 
-def _reference(model, value: object, *, by_code: bool = True):
+def _reference(model, value: object, unknown: Promise, *, by_code: bool = True):
     text = str(value).strip()
     lookups = [{"name": text}]
     if by_code:
@@ -681,7 +687,7 @@ def _reference(model, value: object, *, by_code: bool = True):
         found = model.objects.filter(**lookup).first()
         if found is not None:
             return found
-    raise ValueError(UNKNOWN_REFERENCE % {"value": text})
+    raise ValueError(unknown % {"value": text})
 
 
 def _geometry(record: Record) -> tuple[GEOSGeometry | None, str]:
@@ -747,9 +753,9 @@ def _converters(spec: LayerSpec) -> list[tuple[str, object]]:
     converters += [(name, _date) for name in spec.dates]
     converters += [(name, _year) for name in spec.integers]
     converters += [
-        ("lead_department", lambda v: _reference(Department, v)),
-        ("leader", lambda v: _reference(Leader, v, by_code=False)),
-        ("district", lambda v: _reference(District, v)),
+        ("lead_department", lambda v: _reference(Department, v, UNKNOWN_DEPARTMENT)),
+        ("leader", lambda v: _reference(Leader, v, UNKNOWN_LEADER, by_code=False)),
+        ("district", lambda v: _reference(District, v, UNKNOWN_DISTRICT)),
         ("published", lambda v: str(v).strip().lower() in {"1", "true", "yes", "是", "1.0"}),
     ]
     return converters

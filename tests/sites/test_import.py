@@ -87,11 +87,11 @@ def test_commit_writes_all_rows_with_history(city, department, leader, project_f
 @pytest.mark.django_db
 @pytest.mark.parametrize(("row", "message"), [
     ("P1,项目,industry,new,nope,王副市长,1,1,98.28,39.79",
-     "Row 2, column “lead_department”: “nope” is not known here; give its code or its exact "
-     "name as the portal lists it."),
+     "Row 2, column “lead_department”: there is no department “nope”; give its code or its "
+     "exact name as the portal lists it."),
     ("P1,项目,industry,new,fgw,李四,1,1,98.28,39.79",
-     "Row 2, column “leader”: “李四” is not known here; give its code or its exact name as the "
-     "portal lists it."),
+     "Row 2, column “leader”: there is no city leader “李四”; give the exact name as the portal "
+     "lists it."),
     ("P1,项目,industry,new,fgw,王副市长,-5,1,98.28,39.79",
      "Row 2, column “total_investment”: the amount cannot be negative."),
     ("P1,项目,industry,new,fgw,王副市长,abc,1,98.28,39.79",
@@ -126,7 +126,9 @@ CHINESE_HEADER = "编号,项目名称,类别,建设性质,牵头单位,包抓领
 @pytest.mark.django_db
 @pytest.mark.parametrize(("row", "message"), [
     ("P1,项目,工业,新建,nope,王副市长,1,1,98.28,39.79",
-     "第 2 行“牵头单位”列：“nope”不是系统中的单位，请填写门户列出的编号或准确名称。"),
+     "第 2 行“牵头单位”列：没有“nope”这个单位，请填写门户列出的编号或准确名称。"),
+    ("P1,项目,工业,新建,发改委,李四,1,1,98.28,39.79",
+     "第 2 行“包抓领导”列：没有“李四”这位市领导，请填写门户列出的准确姓名。"),
     ("P1,项目,工业,新建,发改委,,1,1,98.28,39.79",
      "第 2 行“包抓领导”列：新增的行必须填写此列。"),
     ("P1,项目,工业,新建,发改委,王副市长,一千,1,98.28,39.79",
