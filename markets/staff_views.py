@@ -25,10 +25,14 @@ from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role
 from markets import selectors
 from markets.models import MarketZone, ZoneKind, ZoneStatus
 
-# Shown when Geoman refuses a vertex (allowSelfIntersection: false) while drawing or editing.
+# Shown when Geoman (allowSelfIntersection: false) refuses a point while drawing, or puts a
+# dragged vertex back while editing.
 SELF_INTERSECTION = gettext_noop(
     "The boundary may not cross itself: that point was not added. Choose a point that keeps "
     "the edges from crossing."
+)
+SELF_INTERSECTION_EDIT = gettext_noop(
+    "The boundary may not cross itself: the vertex went back to where it was."
 )
 # The import page's answer to "apply" when a row is rejected (the importer then writes nothing).
 APPLY_REFUSED = gettext_noop(
@@ -133,6 +137,7 @@ def _editor_strings() -> dict:
         "version": _("Version %(version)s"),
         "editTitle": _("Edit %(name)s"),
         "selfIntersection": _(SELF_INTERSECTION),
+        "selfIntersectionEdit": _(SELF_INTERSECTION_EDIT),
     }
 
 

@@ -165,15 +165,20 @@ function markDirty() {
 map.on("pm:create pm:remove pm:cut", markDirty);
 editGroup.on("layeradd", (event) => {
   event.layer.on("pm:edit pm:markerdragend pm:dragend pm:vertexremoved pm:vertexadded", markDirty);
-  event.layer.on("pm:intersect", showIntersection);
+  // Editing: Geoman puts a vertex dropped across an edge back and fires pm:layerreset.
+  event.layer.on("pm:layerreset", () => {
+    showIntersection(S.selfIntersectionEdit);
+    updateReadout(); // the readout was taken from the crossing shape at the drop
+  });
+  event.layer.on("pm:edit", clearIntersection);
 });
 
 // allowSelfIntersection: false makes Geoman refuse a vertex (drawing) or undo a drag (editing)
 // that would cross an edge, without a word; say why under the map until the next good step.
 const boundaryError = document.getElementById("error-boundary");
 
-function showIntersection() {
-  boundaryError.textContent = S.selfIntersection;
+function showIntersection(message = S.selfIntersection) {
+  boundaryError.textContent = message;
   boundaryError.hidden = false;
   boundaryError.dataset.reason = "self-intersection";
 }
@@ -186,7 +191,7 @@ function clearIntersection() {
 }
 
 // Drawing: Geoman fires pm:intersect on the map when the next point would cross an edge.
-map.on("pm:intersect", showIntersection);
+map.on("pm:intersect", () => showIntersection());
 map.on("pm:drawstart", ({ workingLayer }) => {
   if (workingLayer) workingLayer.on("pm:vertexadded", clearIntersection);
 });

@@ -111,3 +111,37 @@ def test_a_self_crossing_point_is_refused_with_a_message(page, login, user_facto
     page.mouse.click(*_map_point(page, 39.8000, 98.3010))
     assert page.evaluate(drawn) == 4
     assert not message.is_visible()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_self_crossing_drag_is_put_back_with_a_message(page, login, user_factory, city,
+                                                         zone_factory):
+    zone = zone_factory(name="夜市乙", boundary=metric_square(0, 0, 100))
+    login(user_factory("urban_management"))
+    _open_editor(page, f"/staff/markets/{zone.pk}/edit/")
+    page.wait_for_selector("#editor-status[data-version='1']", state="attached")
+    before = page.evaluate("JSON.stringify(window.zoneEditor.collectGeometry())")
+    message = page.locator("#error-boundary")
+
+    page.locator(".leaflet-pm-icon-edit").click()
+    corners = page.locator(".marker-icon:not(.marker-icon-middle)")
+    assert corners.count() == 4
+    # The ring runs SW, NW, NE, SE. Drag SW one side-length east of the east side, at mid-height:
+    # the edge NW -> new SW would cross the east side (NE -> SE).
+    sw, ne = corners.nth(0).bounding_box(), corners.nth(2).bounding_box()
+    x, y = sw["x"] + sw["width"] / 2, sw["y"] + sw["height"] / 2
+    east, north = ne["x"] + ne["width"] / 2, ne["y"] + ne["height"] / 2
+    tx, ty = east + (east - x), (y + north) / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move((x + tx) / 2, (y + ty) / 2, steps=5)
+    page.mouse.move(tx, ty, steps=5)
+    page.mouse.up()
+    assert message.is_visible()
+    assert message.text_content() == "边界不能自相交：该顶点已退回原位。"
+    assert page.evaluate("JSON.stringify(window.zoneEditor.collectGeometry())") == before
+    # The readout is the square's again: 100 m x 100 m in EPSG:4542 is 10,000 m² (within 5 m²).
+    area = page.locator("#readout-area").text_content()
+    assert int(area.split(" ")[0].replace(",", "")) == pytest.approx(10_000, abs=5)
+    page.screenshot(path=f"{SHOTS}/editor-self-intersection-edit.png")

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.utils import translation
 
-from markets.staff_views import SELF_INTERSECTION
+from markets.staff_views import SELF_INTERSECTION, SELF_INTERSECTION_EDIT
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +49,7 @@ def test_new_zone_page_has_hidden_links_and_buttons_for_after_the_create(client,
     assert config["rulesUrlPattern"] == "/staff/markets/{id}/rules/"
     assert config["strings"]["editTitle"] == "Edit %(name)s"
     assert config["strings"]["selfIntersection"] == SELF_INTERSECTION
+    assert config["strings"]["selfIntersectionEdit"] == SELF_INTERSECTION_EDIT
 
 
 def test_existing_zone_page_links_history_and_rules(client, user_factory, zone_factory):
