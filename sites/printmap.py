@@ -386,8 +386,9 @@ def battle_map_html(f: selectors.SiteFilters, *, staff: bool,
 
     title = _("Key projects battle map")
     figure = Figure(title=html.escape(title))
+    # font_size: Leaflet's own 0.75rem; folium's 1rem makes the scale's label overflow its bar.
     fmap = folium.Map(location=settings.MAP_CENTER, zoom_start=13, tiles=None,
-                      control_scale=False, prefer_canvas=False)
+                      control_scale=False, prefer_canvas=False, font_size="0.75rem")
     fmap.default_js = []
     fmap.default_css = []
     figure.add_child(fmap)
