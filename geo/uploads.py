@@ -12,6 +12,7 @@ importer.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import tempfile
 import zipfile
@@ -22,6 +23,8 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 ZIP_MAGIC = b"PK\x03\x04"
 GPKG_MAGIC = b"SQLite format 3\x00"
@@ -52,7 +55,11 @@ ZIP_MEMBER = _(
     "Unexpected file in the zip: %(name)s. A zipped Shapefile holds one .shp "
     "with its .shx, .dbf, .prj and optionally .cpg."
 )
-UNREADABLE = _("The file could not be read: %(error)s")
+# GDAL's own reason is English and names a temporary path: it goes to the log, not to the user.
+UNREADABLE = _(
+    "The file could not be read: it is damaged, or not the kind of file its name says. "
+    "Export it again from your GIS."
+)
 BINARY_DATA = _("binary data")
 
 
@@ -175,7 +182,8 @@ def spatial_layers(path: Path) -> list[str]:
     try:
         return [str(name) for name, kind in pyogrio.list_layers(path) if kind]
     except (DataSourceError, DataLayerError) as exc:
-        raise ValidationError(UNREADABLE % {"error": exc}, code="unreadable") from exc
+        logger.info("unreadable upload: %s", exc)
+        raise ValidationError(UNREADABLE, code="unreadable") from exc
 
 
 def read_vector(source: Path | bytes, *, layer: str | None = None, encoding: str | None = None):
@@ -188,7 +196,8 @@ def read_vector(source: Path | bytes, *, layer: str | None = None, encoding: str
     try:
         return pyogrio.read_dataframe(source, layer=layer, encoding=encoding)
     except (DataSourceError, DataLayerError) as exc:
-        raise ValidationError(UNREADABLE % {"error": exc}, code="unreadable") from exc
+        logger.info("unreadable upload: %s", exc)
+        raise ValidationError(UNREADABLE, code="unreadable") from exc
 
 
 def read_geopackage(data: bytes, *, layer: str | None = None):

@@ -28,6 +28,10 @@ from markets.models import MarketZone, ZoneKind, ZoneStatus
 # Messages as constants (tests import them), translated when shown.
 VSI_PATH = _("Virtual file system paths are not accepted.")
 BAD_FORMAT = _("Upload a GeoJSON file, a GeoPackage or a zipped Shapefile.")
+NOT_A_ZONE_FILE = _(
+    "This file is not a GeoJSON, GeoPackage or zipped Shapefile (it looks like %(kind)s). "
+    "Export the zones from your GIS as one of those."
+)
 ZIP_INCOMPLETE = _("The zip lacks the Shapefile's %(missing)s.")
 UNKNOWN_ENCODING = _("Unknown encoding %(enc)s.")
 TOO_MANY_FEATURES = _("The file has more than %(max)d features.")
@@ -96,6 +100,9 @@ def _format_of(data: bytes, filename: str) -> str:
         raise _fail(VSI_PATH, "vsi")
     # The bytes first; the name decides only what the bytes leave open.
     kind = uploads.format_of(data)
+    if kind is None:
+        # A picture or a PDF renamed zones.gpkg: say what it is, rather than pass GDAL's English.
+        uploads.refuse_foreign(data, message=NOT_A_ZONE_FILE)
     if kind == "zip" or name.endswith(".zip"):
         return "zip"
     if kind == "gpkg" or name.endswith(".gpkg"):

@@ -14,11 +14,17 @@ keepMapView();
 // A refused report: the server answered with the page (banner at the top, errors in the form);
 // land on the form with the first invalid field focused, the typed values still in place.
 const refused = document.querySelector("#report-form[data-refused]");
-if (refused) {
+function landOnRefusedForm() {
   const invalid = refused.querySelector(".field-error input, .field-error select, " +
     ".field-error textarea") || refused.querySelector("#report-errors");
-  refused.scrollIntoView({ block: "start" });
+  refused.closest("section")?.scrollIntoView({ block: "start" });
   invalid?.focus({ preventScroll: true });
+}
+if (refused) {
+  // After the load: the browser's own scroll to the #report-form fragment comes at load and
+  // would otherwise undo the focus and the scroll.
+  if (document.readyState === "complete") landOnRefusedForm();
+  else window.addEventListener("load", () => setTimeout(landOnRefusedForm, 0), { once: true });
 }
 
 const canvas = document.getElementById("investment-chart");
