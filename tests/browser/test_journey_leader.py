@@ -89,6 +89,7 @@ def test_leader_journey(page, signin, demo_city, file_page, tmp_path):
     reasons = popup.locator(".light-reasons li[data-light=red]")
     assert reasons.count() >= 1
     assert reasons.first.inner_text().strip()
+    page.wait_for_timeout(300)  # the popup's fade-in, for the screenshot
     page.screenshot(path="/tmp/h2-journey-map-red.png")
     page.keyboard.press("Escape")
 
