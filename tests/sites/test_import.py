@@ -154,7 +154,7 @@ def test_rejections_in_chinese_name_the_row_and_the_column(city, department, lea
 
 @pytest.mark.django_db
 def test_a_row_without_coordinates_is_imported_as_not_yet_placed(city, department, leader,
-                                                                 office):
+                                                                 office, staff_client):
     data = csv_bytes("P1,有坐标项目,industry,new,fgw,王副市长,100,50,98.28,39.79",
                      "P2,待落图项目,industry,new,fgw,王副市长,200,80,,")
     report = run(data)
@@ -164,6 +164,13 @@ def test_a_row_without_coordinates_is_imported_as_not_yet_placed(city, departmen
     run(data, commit=True, user=office)
     assert Project.objects.get(code="P2").geom is None
     assert Project.objects.get(code="P1").geom.coords == (98.28, 39.79)
+    # Counted in the figures (2 projects, 300 万元 total investment; 130 planned this year) …
+    overall = staff_client.get("/api/v1/stats/").json()["overall"]
+    assert overall["projects"] == 2
+    assert overall["planned_investment"] == 130
+    # … and off the map layer.
+    layer = staff_client.get("/api/v1/projects/").json()
+    assert [f["properties"]["code"] for f in layer["features"]] == ["P1"]
 
 
 @pytest.mark.django_db
@@ -455,3 +462,52 @@ def test_import_page_in_the_browser(page, live_server, login, office, city, depa
     page.locator("#import-confirm button").click()
     page.locator("#import-done").wait_for()
     assert Project.objects.get(code="P7").name == "五一路小学教学楼"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("data", "message"), [
+    (b'{"type": "Topology", "objects": {}}',
+     "该文件不是 GeoJSON 要素集合（FeatureCollection），请从地图或 GIS 重新导出为 GeoJSON。"),
+    (b'{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": null, '
+     b'"properties": {"name": "x"}}]}',
+     "文件中没有“code”（编号）列；每一行都需要项目编号。"),
+])
+def test_import_page_geojson_refusals_in_chinese(client, office, city, data, message):
+    client.force_login(office)
+    upload = io.BytesIO(data)
+    upload.name = "projects.geojson"
+    response = client.post("/staff/import/", {"action": "check", "layer": "projects",
+                                              "file": upload}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400
+    assert message in response.context["error"]
+    assert "GeoPackage/Shapefile" not in response.context["error"]
+
+
+@pytest.mark.django_db
+def test_import_page_explains_the_columns(client, office):
+    client.force_login(office)
+    html = client.get("/staff/import/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'accept=".csv,.xlsx,.geojson,.json,.gpkg,.zip"' in html
+    for column in [*importers.COLUMNS["projects"], *importers.COLUMNS["livelihood"]]:
+        # The Chinese name the page shows is a header the reader accepts for that column.
+        assert importers.ALIASES.get(column.chinese) == column.name, column
+        assert f'<tr data-column="{column.name}">' in html
+    assert '<tr data-column="leader">\n                <th scope="row">包抓领导</th>' in html
+    required = {c.name for c in importers.COLUMNS["projects"] if c.required}
+    assert required == {"code", "name", "category", "build_type", "lead_department", "leader",
+                        "total_investment", "planned_investment_year"}
+
+
+@pytest.mark.django_db
+def test_import_page_after_commit_links_the_queue(client, office, city, department, leader):
+    client.force_login(office)
+    upload = io.BytesIO(csv_bytes("P9,待落图项目,urban,new,fgw,王副市长,100,50,,"))
+    upload.name = "projects.csv"
+    token = client.post("/staff/import/", {"action": "check", "layer": "projects",
+                                           "file": upload}).context["token"]
+    response = client.post("/staff/import/", {"action": "commit", "token": token,
+                                              "layer": "projects"},
+                           HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = response.content.decode()
+    assert "1 个项目尚未落图。" in html
+    assert 'href="/staff/projects/unplaced/" id="import-to-queue"' in html
