@@ -31,7 +31,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from folium.template import Template
 
+from geo.models import Department, District, Leader
 from sites import lights, selectors
+from sites.models import BuildType, Programme, ProjectCategory, Stage
 
 LEAFLET_DIR = Path(settings.BASE_DIR) / "static" / "vendor" / "leaflet-1.9.4"
 STAGE_COLORS = {
@@ -262,8 +264,6 @@ def _legend(staff: bool) -> str:
             outline=True,
         )
     else:
-        from sites.models import Stage
-
         stage_labels = dict(Stage.choices)
         projects = _legend_group(
             _("Key projects: stage"),
@@ -291,8 +291,6 @@ def _drawn(features: list[dict], color_of, popup_of) -> list[dict]:
 def _filter_summary(f: selectors.SiteFilters, staff: bool,
                     works: selectors.SiteFilters | None = None) -> str:
     """The filters of the view in words ("Lead department: 交通局 · Stage: 在建"), or ""."""
-    from geo.models import Department, District, Leader
-    from sites.models import BuildType, ProjectCategory, Stage
 
     def names(model, field, values):
         return [str(n) for n in model.objects.filter(**{f"{field}__in": values})
@@ -311,8 +309,6 @@ def _filter_summary(f: selectors.SiteFilters, staff: bool,
             (_("Status light"), [str(lights.LIGHT_LABELS.get(v, v)) for v in f.light]),
         ]
     if works is not None:
-        from sites.models import Programme
-
         parts.append((_("Programme"), [str(dict(Programme.choices).get(v, v))
                                        for v in works.programme]))
         if staff:
