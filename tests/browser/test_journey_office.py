@@ -105,13 +105,28 @@ def test_project_office_journey(page, signin, demo_city, tmp_path):
     assert Project.objects.get(code="J-002").geom is None
     assert Project.objects.get(code="J-001").geom.coords == (98.301, 39.802)
 
-    # --- the placement queue: one by a map click ----------------------------------------------
+    assert page.get_attribute("#import-to-queue", "href") == "/staff/projects/unplaced/"
+
+    # --- the dashboard counts them, the project page says where they are ----------------------
     with page.expect_navigation():
-        page.click("#import-to-queue")
-    assert page.url == page.base_url + "/staff/projects/unplaced/"
-    page.wait_for_selector("#place-map[data-ready=true]")
+        page.click("header nav a[href='/dashboard/']")
+    assert page.inner_text('[data-kpi="unplaced"] .value') == "2"
+    page.screenshot(path="/tmp/h3-dashboard.png", full_page=True)
+    with page.expect_navigation():
+        page.click("#dashboard-unplaced")
     a = Project.objects.get(code="J-002")
     b = Project.objects.get(code="J-003")
+    with page.expect_navigation():
+        page.click(f"#unplaced-{a.pk} h3 a")
+    assert "尚未落图" in page.inner_text("#detail-unplaced")
+    assert page.locator("#detail-map").count() == 0
+    page.screenshot(path="/tmp/h3-project-unplaced.png", full_page=True)
+    with page.expect_navigation():
+        page.click("#detail-unplaced a")
+
+    # --- the placement queue: one by a map click ----------------------------------------------
+    assert page.url == page.base_url + f"/staff/projects/unplaced/#unplaced-{a.pk}"
+    page.wait_for_selector("#place-map[data-ready=true]")
     assert page.locator(".queue-item").count() == 2
     page.screenshot(path="/tmp/h3-queue.png", full_page=True)
     item_a = page.locator(f"#unplaced-{a.pk}")

@@ -263,3 +263,17 @@ def test_project_page_says_not_yet_placed(client, office, unplaced):
     assert 'id="detail-unplaced"' in html
     assert 'id="detail-map"' not in html
     assert f'href="/staff/projects/unplaced/#unplaced-{unplaced.pk}"' in html
+
+
+@pytest.mark.django_db
+def test_admin_pages_of_an_unplaced_project_open(client, user_factory, unplaced):
+    admin = _user(user_factory, "admin")
+    client.force_login(admin)
+    pages = (f"/admin/sites/project/{unplaced.pk}/change/",
+             f"/admin/sites/project/{unplaced.pk}/history/", "/admin/sites/project/")
+    for url in pages:
+        assert client.get(url).status_code == 200, url
+    # Its history, from "no location" to a point, opens too.
+    services.project_place(project=unplaced, geom=Point(98.3, 39.8), user=admin)
+    for url in pages:
+        assert client.get(url).status_code == 200, url
