@@ -124,3 +124,13 @@ def test_ogc_api_items_carry_the_unplaced_project_with_null_geometry(api_client,
     boxed = api_client.get("/ogcapi/collections/projects/items?f=json&bbox=98.2,39.7,98.4,39.9")
     assert [f["properties"]["name"] for f in json.loads(boxed.content)["features"]] == [
         "已落图项目"]
+
+
+@pytest.mark.django_db
+def test_printable_map_draws_only_placed_projects(client, user_factory, two_projects):
+    client.force_login(user_factory("project_office"))
+    response = client.get("/export/battle-map.html")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "已落图项目" in html
+    assert "待落图项目" not in html
