@@ -140,7 +140,7 @@ def _work_popup_rows(p: dict, staff: bool) -> list[tuple[str, str]]:
 class PlainGeoJson(MacroElement):
     """One ``L.geoJSON`` layer drawn into its parent (a FeatureGroup) with no jQuery.
 
-    Each feature carries only what is drawn: its geometry, name, colour and popup HTML (already
+    Each feature carries only what is drawn: its geometry, colour, tooltip and popup HTML (both
     escaped). Projects are drawn "solid" (the colour fills dots and areas, thin dark outline);
     livelihood works as "outline" (the colour rings points and outlines areas), so a green
     project and a green work stay apart on paper. Lines take the colour either way.
@@ -173,7 +173,7 @@ class PlainGeoJson(MacroElement):
                 layer.bindPopup(feature.properties.popup, {
                     maxWidth: width, autoPanPaddingTopLeft: [10, 80], autoPanPadding: [10, 10]
                 });
-                layer.bindTooltip(feature.properties.name);
+                layer.bindTooltip(feature.properties.tooltip);
             }
         }).addTo({{ this._parent.get_name() }});
         window.battleMap.counts[{{ this.key }}] = {{ this.get_name() }}.getLayers().length;
@@ -281,7 +281,8 @@ def _drawn(features: list[dict], color_of, popup_of) -> list[dict]:
     """The features that have a geometry, each cut down to what the page draws."""
     return [
         {"type": "Feature", "geometry": feat["geometry"],
-         "properties": {"name": feat["properties"]["name"],
+         # Leaflet sets tooltip and popup strings as HTML: both are escaped here.
+         "properties": {"tooltip": html.escape(feat["properties"]["name"]),
                         "color": color_of(feat["properties"]),
                         "popup": popup_of(feat["properties"])}}
         for feat in features if feat.get("geometry")

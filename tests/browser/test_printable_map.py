@@ -134,6 +134,9 @@ def test_public_file_in_chinese_on_a_phone(file_page, city_sites, tmp_path):
         "重点项目：建设阶段", "前期", "在建", "竣工", "投运", "暂停", "民生项目"]
     check_layout(page)
     page.screenshot(path="/tmp/h2-printmap-public-390.png")
+    # Hovering names the feature (text, not HTML).
+    page.locator("path.bm-projects").first.hover()  # the first by code
+    assert page.inner_text(".leaflet-tooltip") == "甬金金融科技"
 
 
 @pytest.mark.browser

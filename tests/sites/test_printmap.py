@@ -168,3 +168,22 @@ def test_export_counts_unplaced_projects_off_the_map(projects, project_factory):
     assert "2 key projects, 1 livelihood works" in text
     assert "1 not yet placed (not on the map)" in text
     assert "待落图项目" not in text
+
+
+@pytest.mark.django_db
+def test_export_escapes_the_search_text(projects):
+    # The search is echoed in the heading's filter line; names go into popups and JSON.
+    text = _get(Client(), "?q=" + "</script><b id=x>甬金")
+    assert "</script><b id=x>" not in text
+    assert "&lt;/script&gt;&lt;b id=x&gt;甬金" in text
+
+
+@pytest.mark.django_db
+def test_export_escapes_names_in_popups_and_data(projects, project_factory):
+    project_factory(name="<img src=x onerror=alert(1)></script>")
+    text = _get(Client())
+    assert "<img src=x" not in text
+    assert "</script>\"" not in text
+    assert "\\u003cimg" not in text  # not even as data a tooltip would set as HTML
+    # The popup HTML is escaped, then carried in a JSON string with "<" written \u003c.
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
