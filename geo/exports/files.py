@@ -174,7 +174,8 @@ SHAPEFILE_README = """{layer}: ESRI Shapefiles, data as of {as_of}.
 One shapefile per geometry type ({layer}_points, {layer}_lines, {layer}_polygons), WGS84
 (EPSG:4326), text in UTF-8 (.cpg). dBase limits field names to 10 bytes: fields.csv maps each
 short name to the full name. Text fields hold at most 254 bytes; longer values are cut here and
-complete in the GeoPackage, CSV, Excel and GeoJSON downloads.
+complete in the GeoPackage, CSV, Excel and GeoJSON downloads. Projects not yet placed on the
+map (待落图) are null shapes in {layer}_points, with empty lon and lat.
 """
 
 
