@@ -12,7 +12,9 @@ drawDetailMap("detail-map", data.geometry);
 keepMapView();
 
 // A refused report: the server answered with the page (banner at the top, errors in the form);
-// land on the form with the first invalid field focused, the typed values still in place.
+// land on the form with the first invalid field focused, the typed values still in place. (The
+// form's action has no #fragment: a browser would carry it over the redirect after a success,
+// which lands on the page's top with the "saved" banner.)
 const refused = document.querySelector("#report-form[data-refused]");
 function landOnRefusedForm() {
   const invalid = refused.querySelector(".field-error input, .field-error select, " +
@@ -21,8 +23,7 @@ function landOnRefusedForm() {
   invalid?.focus({ preventScroll: true });
 }
 if (refused) {
-  // After the load: the browser's own scroll to the #report-form fragment comes at load and
-  // would otherwise undo the focus and the scroll.
+  // After the load, when the browser has done its own scrolling (a reload keeps the position).
   if (document.readyState === "complete") landOnRefusedForm();
   else window.addEventListener("load", () => setTimeout(landOnRefusedForm, 0), { once: true });
 }
