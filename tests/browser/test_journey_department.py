@@ -234,3 +234,50 @@ def test_export_menu_is_a_readable_table_clear_of_the_filter_panel(page, project
     assert menu_box["x"] >= panel_box["x"] + panel_box["width"]  # beside, not over, the panel
     assert menu.evaluate("m => m.scrollHeight <= m.clientHeight")  # no scroll box
     page.screenshot(path="/tmp/h5-export-test.png")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("role", "edit_link"), [
+    ("urban_management", True), ("leaders", False), (None, False),
+])
+def test_market_popup_offers_the_boundary_editor_to_urban_management(
+        page, login, zone_factory, user_factory, role, edit_link):
+    zone = zone_factory(name="大唐路夜市", kind="night_market")
+    if role:
+        login(user_factory(role))
+    page.goto(page.base_url + "/")
+    page.locator("#map-status[data-loaded='true']").wait_for(state="attached")
+    _open_popup(page, "markets", f"id === {zone.pk}")
+    popup = page.locator(".leaflet-popup")
+    popup.wait_for()
+    assert popup.locator("a.popup-details").get_attribute("href") == f"/markets/{zone.pk}/"
+    edit = popup.locator("a.popup-edit")
+    if edit_link:
+        assert edit.inner_text() == "编辑"
+        assert edit.get_attribute("href") == f"/staff/markets/{zone.pk}/edit/"
+    else:
+        assert edit.count() == 0
+    # Nobody but the project office and a project's own department gets a report link.
+    assert popup.locator("a.popup-report").count() == 0
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_filters_follow_to_the_dashboard_and_back(page, login, project_factory, user_factory):
+    project_factory(stage="construction")
+    login(user_factory("leaders"))
+    page.goto(page.base_url + "/?stage=construction&as_of=2026-06")
+    page.locator("#map-status[data-loaded='true']").wait_for(state="attached")
+    dashboard = page.locator(".site-nav a", has_text="工作台")
+    page.wait_for_function(
+        "document.querySelector(\".site-nav a[href^='/dashboard/']\").search !== ''")
+    with page.expect_navigation():
+        dashboard.click()
+    assert page.url == f"{page.base_url}/dashboard/?stage=construction&as_of=2026-06"
+    back = page.locator("#dashboard-map-link")
+    with page.expect_navigation():
+        back.click()
+    assert page.url == f"{page.base_url}/?stage=construction&as_of=2026-06"
+    assert page.locator("#filter-stage").input_value() == "construction"
+    assert page.locator("#filter-month-value").inner_text() == "2026-06"
