@@ -243,6 +243,9 @@ export async function applyFilters(portal, state) {
   // The dashboard takes the projects' filters: its header link opens the same view.
   const dashboard = document.querySelector(".site-nav a[href^='/dashboard/']");
   if (dashboard) dashboard.href = `/dashboard/${queryString(params.projects)}`;
+  // The header's map link reloads this view rather than dropping the filters.
+  const mapLink = document.querySelector(".site-nav a[href='/'], .site-nav a[href^='/?']");
+  if (mapLink) mapLink.setAttribute("href", `/${text}`);
   return portal.reload(params);
 }
 

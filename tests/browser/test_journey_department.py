@@ -272,6 +272,8 @@ def test_filters_follow_to_the_dashboard_and_back(page, login, project_factory, 
     dashboard = page.locator(".site-nav a", has_text="工作台")
     page.wait_for_function(
         "document.querySelector(\".site-nav a[href^='/dashboard/']\").search !== ''")
+    assert page.locator(".site-nav a", has_text="地图").get_attribute("href") == \
+        "/?stage=construction&as_of=2026-06"
     with page.expect_navigation():
         dashboard.click()
     assert page.url == f"{page.base_url}/dashboard/?stage=construction&as_of=2026-06"

@@ -282,3 +282,15 @@ def test_dashboard_links_back_to_the_map_with_its_filters(db, user_factory, depa
     assert link.group(1) == "/?department=fgw&amp;as_of=2026-06"
     # The month form keeps the other filters.
     assert '<input type="hidden" name="department" value="fgw">' in html
+
+
+@pytest.mark.django_db
+def test_a_project_not_yet_placed_is_listed_and_reported_on(two_departments, project_factory):
+    d = two_departments
+    unplaced = project_factory(name="待落图项目", lead_department=d["gxj"], geom=None)
+    client = _client(d["dept"])
+    rows = _rows(client.get(LIST).content.decode())
+    assert f'href="/projects/{unplaced.pk}/#report-form"' in rows[unplaced.pk]
+    page = client.get(f"/projects/{unplaced.pk}/")
+    assert page.status_code == 200
+    assert 'id="report-form"' in page.content.decode()
