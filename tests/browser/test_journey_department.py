@@ -283,3 +283,36 @@ def test_filters_follow_to_the_dashboard_and_back(page, login, project_factory, 
     assert page.url == f"{page.base_url}/?stage=construction&as_of=2026-06"
     assert page.locator("#filter-stage").input_value() == "construction"
     assert page.locator("#filter-month-value").inner_text() == "2026-06"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_report_lands_on_the_form_with_a_banner(
+        page, login, project_factory, user_factory, department):
+    project = project_factory(stage="construction", actual_start=dt.date(2026, 3, 2))
+    login(user_factory("department_staff", department=department))
+    page.expected_console_errors.append("status of 400")  # the refused POST's page
+    page.goto(f"{page.base_url}/projects/{project.pk}/#report-form")
+    form = page.locator("#report-form")
+    form.locator("#id_percent_complete").fill("")
+    form.locator("#id_percent_complete").press_sequentially("150")
+    form.locator("#id_note").press_sequentially("本月设备进场")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    page.wait_for_function("document.activeElement && document.activeElement.id === "
+                           "'id_percent_complete'")
+    # The form is in view, its first invalid field focused, the typed values kept.
+    assert form.evaluate("f => { const r = f.getBoundingClientRect();"
+                         " return r.top < innerHeight && r.bottom > 0; }")
+    assert form.locator("#id_percent_complete").input_value() == "150"
+    assert form.locator("#id_note").input_value() == "本月设备进场"
+    assert "形象进度必须在 0 到 100% 之间。" in form.locator("#report-errors").inner_text()
+    # The banner at the top of the page says it was not saved.
+    assert page.locator(".message-error").first.inner_text() == \
+        "进度报告未保存：请在下方填报表中修改标出的项目。"
+    page.screenshot(path="/tmp/h5-refused-test.png")
+    assert ProgressReport.objects.count() == 0
+    # Reloading that URL (a GET) goes to the project page's form, not a blank 405.
+    page.goto(f"{page.base_url}/projects/{project.pk}/report/")
+    assert page.url == f"{page.base_url}/projects/{project.pk}/#report-form"
+    assert page.locator("#report-form").is_visible()
