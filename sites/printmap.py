@@ -424,13 +424,13 @@ def battle_map_html(f: selectors.SiteFilters, *, staff: bool,
     BattleMapControls(_legend(staff)).add_to(fmap)
 
     ref = lights.reference_date(f.as_of)
-    subtitle = _("%(count)s key projects, %(works)s livelihood works · data as of %(date)s") % {
+    subtitle = _("Key projects: %(count)s · livelihood works: %(works)s · data as of %(date)s") % {
         "count": len(drawn_projects), "works": len(drawn_works), "date": ref.isoformat()}
     # Projects not yet placed (待落图) count in the KPIs but have no geometry to draw: say so,
     # or a leader comparing the map with the dashboard's totals finds projects missing.
     unplaced = selectors.projects_queryset(f, staff=staff).filter(geom__isnull=True).count()
     if unplaced:
-        subtitle += " · " + _("%(count)s not yet placed (not on the map)") % {"count": unplaced}
+        subtitle += " · " + _("not yet placed (not on the map): %(count)s") % {"count": unplaced}
     printed = _("Printed %(when)s") % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
     lines = [f"<p class='bm-subtitle'>{html.escape(subtitle)} · {html.escape(printed)}</p>"]
     if summary := _filter_summary(f, staff, works_filter):

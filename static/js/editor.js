@@ -80,6 +80,13 @@ map.pm.addControls({
   rotateMode: false,
 });
 
+// Leaflet puts a string tooltip in as HTML; names are typed by staff, so hand it a text node.
+function textLabel(text) {
+  const span = document.createElement("span");
+  span.textContent = text || "";
+  return span;
+}
+
 const context = {
   districts: L.geoJSON(config.districts, {
     pmIgnore: true,
@@ -91,14 +98,14 @@ const context = {
     pmIgnore: true,
     snapIgnore: false,
     style: { color: "#b05d00", weight: 2, fillOpacity: 0.12 },
-    onEachFeature: (feature, layer) => layer.bindTooltip(feature.properties.name || ""),
+    onEachFeature: (feature, layer) => layer.bindTooltip(textLabel(feature.properties.name)),
   }).addTo(map),
   sites: L.geoJSON(null, {
     pmIgnore: true,
     snapIgnore: true,
     pointToLayer: (feature, latlng) =>
       L.circleMarker(latlng, { radius: 4, color: "#0b4f9c", pmIgnore: true, snapIgnore: true }),
-    onEachFeature: (feature, layer) => layer.bindTooltip(feature.properties.name || ""),
+    onEachFeature: (feature, layer) => layer.bindTooltip(textLabel(feature.properties.name)),
   }).addTo(map),
 };
 L.control

@@ -145,3 +145,22 @@ def test_a_self_crossing_drag_is_put_back_with_a_message(page, login, user_facto
     area = page.locator("#readout-area").text_content()
     assert int(area.split(" ")[0].replace(",", "")) == pytest.approx(10_000, abs=5)
     page.screenshot(path=f"{SHOTS}/editor-self-intersection-edit.png")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_other_zones_names_are_shown_as_text_not_markup(page, login, user_factory, city,
+                                                        zone_factory):
+    # Another zone's name, typed by staff, carries markup: its hover label must show it as text.
+    name = '<img src="x" onerror="window.__injected = 1">夜市'
+    zone_factory(name=name, boundary=metric_square(0, 0, 100))
+    login(user_factory("urban_management"))
+    _open_editor(page, "/staff/markets/new/")
+    page.wait_for_selector("#editor-map path.leaflet-interactive", state="attached")
+    page.evaluate("window.zoneEditor.map.eachLayer(l => l.openTooltip && l.getTooltip()"
+                  " && l.openTooltip())")
+    tooltip = page.locator(".leaflet-tooltip").first
+    tooltip.wait_for(state="attached")
+    assert tooltip.text_content() == name
+    assert tooltip.locator("img").count() == 0
+    assert page.evaluate("window.__injected") is None

@@ -83,6 +83,17 @@ def test_login_page_renders_in_each_language(language, heading, forgot):
     assert form.count('type="submit"') == 1
 
 
+@pytest.mark.django_db
+def test_header_login_link_carries_the_page_but_not_the_login_page_itself(client):
+    # On the map the header's 登录 link brings the user back to the map; on the login page it
+    # is the plain login URL (a next pointing at the login page would land there again).
+    assert f'href="{LOGIN}?next=/markets/"' in client.get("/markets/").content.decode()
+    html = client.get(LOGIN).content.decode()
+    assert f'href="{LOGIN}"' in html
+    assert "next=/accounts/login/" not in html
+    assert "next=%2Faccounts%2Flogin" not in html
+
+
 # --- landing by role ---------------------------------------------------------------------------
 
 

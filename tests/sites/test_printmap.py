@@ -165,8 +165,8 @@ def test_export_states_its_filters(projects):
 def test_export_counts_unplaced_projects_off_the_map(projects, project_factory):
     project_factory(name="待落图项目", geom=None)
     text = _get(Client(HTTP_ACCEPT_LANGUAGE="en"))
-    assert "2 key projects, 1 livelihood works" in text
-    assert "1 not yet placed (not on the map)" in text
+    assert "Key projects: 2 · livelihood works: 1" in text
+    assert "not yet placed (not on the map): 1" in text
     assert "待落图项目" not in text
 
 
