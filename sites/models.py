@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from geo.audit import AuditedHistory
 from geo.models import Department, District, Leader, geometry_types, valid_geometry
 
 MONEY = {"max_digits": 14, "decimal_places": 2}  # 万元 (10,000 yuan)
@@ -104,7 +105,7 @@ class Project(models.Model):
     bond_approved = models.DecimalField(_("bond approved (万元)"), default=0, **MONEY)
     published = models.BooleanField(_("published"), default=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuditedHistory])
 
     class Meta:
         ordering = ["code"]
@@ -171,7 +172,7 @@ class ProgressReport(models.Model):
         verbose_name=_("reporter"),
     )
     reported_at = models.DateTimeField(_("reported at"))
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuditedHistory])
 
     class Meta:
         ordering = ["project", "month"]
@@ -215,7 +216,7 @@ class Blocker(models.Model):
     raised_on = models.DateField(_("raised on"))
     resolved = models.BooleanField(_("resolved"), default=False)
     resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuditedHistory])
 
     class Meta:
         ordering = ["project", "raised_on", "pk"]
@@ -288,7 +289,7 @@ class LivelihoodWork(models.Model):
     )
     published = models.BooleanField(_("published"), default=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuditedHistory])
 
     class Meta:
         ordering = ["code"]
@@ -327,7 +328,7 @@ class Milestone(models.Model):
     name = models.CharField(_("name"), max_length=200)
     planned_date = models.DateField(_("planned date"))
     actual_date = models.DateField(_("actual date"), null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AuditedHistory])
 
     class Meta:
         ordering = ["work", "seq"]
