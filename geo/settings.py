@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from geo import gislibs
+from geo import client_address, gislibs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -152,6 +152,10 @@ AXES_FAILURE_LIMIT = 5  # failures per username, from any address
 LOGIN_FAILURE_LIMIT_PER_ADDRESS = 20  # failures per client address, over any usernames
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)  # the counting window and the lock's length
 AXES_CLIENT_IP_CALLABLE = "geo.client_address.client_ip"
+# The proxies in front (README, "Behind nginx"): empty, a hop count, or CIDRs. Read by
+# geo.client_address for the lockout, throttles, logs and history; checked here at start-up.
+TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "").strip()
+client_address.parse_trusted_proxies(TRUSTED_PROXIES)
 AXES_LOCKOUT_CALLABLE = "geo.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 # A success must not clear the address's count: one valid account would reset an attacker's.
@@ -259,6 +263,15 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every line names the client's address (TRUSTED_PROXIES rule; "-" outside a request).
+    "filters": {"client_ip": {"()": "geo.client_address.ClientAddressLogFilter"}},
+    "formatters": {
+        "portal": {"format": "%(asctime)s %(levelname)s %(name)s [%(client_ip)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler", "filters": ["client_ip"], "formatter": "portal",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
