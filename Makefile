@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export DEBUG ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test stop setup setup-test db migrate demo lint vendor bench
+.PHONY: run test stop setup setup-test db migrate demo lint vendor lock lock-upgrade bench
 
 setup:
 	@scripts/setup.sh
@@ -38,6 +38,14 @@ lint:
 
 vendor:
 	@scripts/vendor.sh
+
+# Re-pin requirements/*.txt with hashes after editing pyproject.toml: the one step that resolves
+# versions against the package index (setup only downloads the exact files the lock names).
+lock:
+	@scripts/lock.sh
+
+lock-upgrade:
+	@scripts/lock.sh --upgrade
 
 bench:
 	$(PY) -m bench

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install what the portal needs on Debian 12: PostgreSQL 15 + PostGIS 3 from Debian's packages,
-# (for tests) Debian's Chromium and gdal-bin, and a .venv with the project. Idempotent and fast
-# when everything is already there.
+# Install what the portal needs on Debian 12: the Debian packages named in
+# scripts/debian-packages.txt (PostgreSQL 15 + PostGIS 3; for tests Chromium, gdal-bin, fonts),
+# and a .venv with every Python package from requirements/lock.txt, hash-checked. Idempotent
+# and fast when everything is already there.
 #   scripts/setup.sh          # what `make run` needs
 #   scripts/setup.sh --test   # plus what `make test` needs
 set -euo pipefail
@@ -9,15 +10,13 @@ cd "$(dirname "$0")/.."
 
 want=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-if [ -z "${DATABASE_URL:-}" ]; then
-  for p in postgresql-15 postgresql-15-postgis-3; do have_pkg "$p" || want+=("$p"); done
+sections=()
+[ -n "${DATABASE_URL:-}" ] || sections+=(database)
+[ -x .venv/bin/python ] || python3 -c 'import ensurepip' 2>/dev/null || sections+=(venv)
+[ "${1:-}" = "--test" ] && sections+=(test)
+if [ ${#sections[@]} -gt 0 ]; then
+  for p in $(scripts/debian-packages.sh "${sections[@]}"); do have_pkg "$p" || want+=("$p"); done
 fi
-if [ "${1:-}" = "--test" ]; then
-  # chromium: the browser tests' browser; libatomic1: the Node.js driver inside Playwright's
-  # wheel links it (a minimal Debian lacks it); gdal-bin: ogrinfo reads our exports in tests.
-  for p in chromium libatomic1 gdal-bin; do have_pkg "$p" || want+=("$p"); done
-fi
-# libpq-dev/gcc are not needed: psycopg2-binary ships its own libpq.
 
 if [ ${#want[@]} -gt 0 ]; then
   line="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${want[*]}"
@@ -38,16 +37,23 @@ if [ ${#want[@]} -gt 0 ]; then
   fi
 fi
 
-# The virtualenv, reinstalled only when pyproject.toml changes.
-stamp=".venv/.installed-$( (cat pyproject.toml; echo "${1:-}") | sha1sum | cut -c1-12)"
+# The virtualenv, reinstalled only when pyproject.toml or a lock file changes. Every package
+# comes from requirements/{bootstrap,lock}.txt, hash-checked (`make lock` writes them); the project
+# itself is installed editable without resolving anything, so nothing unpinned gets in.
+stamp=".venv/.installed-$(cat pyproject.toml requirements/bootstrap.txt requirements/lock.txt |
+  sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv || {
-      echo "setup: python3 -m venv failed; install it:  apt-get install -y python3-venv" >&2; exit 1; }
+      echo "setup: python3 -m venv failed; install:" \
+        "apt-get install -y $(scripts/debian-packages.sh venv | xargs)" >&2; exit 1; }
   fi
-  echo "setup: installing the project into .venv (a few minutes the first time)"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test]"
+  echo "setup: installing the locked packages into .venv (a few minutes the first time)"
+  pip=(.venv/bin/python -m pip install -q --require-hashes --only-binary :all:)
+  # pip and setuptools first, on their own: pip should not replace itself mid-install.
+  "${pip[@]}" -r requirements/bootstrap.txt
+  "${pip[@]}" -r requirements/lock.txt
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
