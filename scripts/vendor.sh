@@ -2,7 +2,10 @@
 # Copy the pinned front-end packages from the npm registry into static/vendor/<name>-<version>/
 # (only the dist files the pages load, plus each package's licence). The copies are committed,
 # so a fresh machine needs no npm; running this again skips packages already in place.
-#   scripts/vendor.sh           # fetch what is missing
+# Each tarball must match the integrity hash recorded below (npm's `dist.integrity`, sha512)
+# before anything is copied, and static/vendor/MANIFEST.sha256 records the sha256 of every file
+# copied, which tests/geo/test_vendor.py checks against the committed files.
+#   scripts/vendor.sh           # fetch what is missing or differs from the manifest
 #   scripts/vendor.sh --force   # fetch everything again
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,25 +19,58 @@ PACKAGES=(
   "leaflet.markercluster@1.5.3|leaflet.markercluster-1.5.3|MIT-LICENCE.txt dist/leaflet.markercluster.js dist/MarkerCluster.css dist/MarkerCluster.Default.css"
   "chart.js@4.6.1|chart.js-4.6.1|LICENSE.md dist/chart.umd.min.js"
 )
+# The registry's integrity hash of each tarball: `npm view <spec> dist.integrity`. A new
+# version needs its line here too; the script refuses a package without one.
+declare -A INTEGRITY=(
+  [leaflet@1.9.4]="sha512-nxS1ynzJOmOlHp+iL3FyWqK89GtNL8U8rvlMOsQdTTssxZwCXh8N2NB3GDQOL+YR3XnWyZAxwQixURb+FA74PA=="
+  [@geoman-io/leaflet-geoman-free@2.20.2]="sha512-KQpSe0VKyuVCudq/08rMjJW1vvIwFldTwBny2wZ7ABcyyUAP7/eoFo967hCu9yRqAAHb4QOxC6gY5dGqttY68g=="
+  [leaflet.markercluster@1.5.3]="sha512-vPTw/Bndq7eQHjLBVlWpnGeLa3t+3zGiuM7fJwCkiMFq+nmRuG3RI3f7f4N4TDX7T4NpbAXpR2+NTRSEGfCSeA=="
+  [chart.js@4.6.1]="sha512-hJyniucsFmq//EvXYvJ6c6mahPoI3kaxdjVH8awTaJ/fDNWeSqqqArixMJWkWNN6fcYvPU3HneSANFNYtRi61g=="
+)
+manifest=static/vendor/MANIFEST.sha256
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+touch "$manifest"
+: >"$tmp/manifest"
 
 for entry in "${PACKAGES[@]}"; do
   IFS='|' read -r spec folder files <<<"$entry"
   dest="static/vendor/$folder"
-  if [ -f "$dest/.complete" ] && [ "$force" != "--force" ]; then
+  want=${INTEGRITY[$spec]:-}
+  [ -n "$want" ] || {
+    echo "vendor: no integrity hash recorded for $spec; add it to INTEGRITY in $0" \
+      "(npm view $spec dist.integrity)" >&2; exit 1; }
+  # In place: fetched from the recorded tarball, and every file still as the manifest says.
+  grep -F " $folder/" "$manifest" >"$tmp/old" || true
+  if [ "$force" != "--force" ] && [ "$(cat "$dest/.complete" 2>/dev/null)" = "$spec $want" ] &&
+      [ -s "$tmp/old" ] && (cd static/vendor && sha256sum --quiet -c -) <"$tmp/old" >/dev/null 2>&1
+  then
+    cat "$tmp/old" >>"$tmp/manifest"
     echo "vendor: $folder is in place"
     continue
   fi
   command -v npm >/dev/null || {
-    echo "vendor: npm is needed to fetch $spec (apt-get install -y npm)" >&2; exit 1; }
+    echo "vendor: npm is needed to fetch $spec:" \
+      "apt-get install -y $(scripts/debian-packages.sh vendor | xargs)" >&2; exit 1; }
   work="$tmp/$folder"
   mkdir -p "$work"
-  # npm checks the tarball against the registry's integrity hash; we record that hash.
   (cd "$work" && npm pack "$spec" --json --silent >pack.json)
-  read -r tarball integrity < <(node -e \
+  read -r tarball reported < <(node -e \
     'const [p] = require(process.argv[1]); console.log(p.filename, p.integrity)' "$work/pack.json")
+  # Hash the tarball ourselves (SRI form: "sha512-" + base64 of the digest) and compare it with
+  # the recorded hash, before anything from it is unpacked.
+  got=$(node -e 'const fs = require("fs"), crypto = require("crypto");
+    const digest = crypto.createHash("sha512").update(fs.readFileSync(process.argv[1]));
+    console.log("sha512-" + digest.digest("base64"))' "$work/$tarball")
+  if [ "$got" != "$want" ]; then
+    echo "vendor: INTEGRITY MISMATCH for $spec: the tarball hashes to" >&2
+    echo "vendor:   $got" >&2
+    echo "vendor: but $0 records" >&2
+    echo "vendor:   $want" >&2
+    echo "vendor: (the registry reported $reported). Nothing was copied; stopping." >&2
+    exit 1
+  fi
   tar -xzf "$work/$tarball" -C "$work"
   rm -rf "$dest"
   mkdir -p "$dest"
@@ -52,6 +88,10 @@ for entry in "${PACKAGES[@]}"; do
   # and Django's manifest storage (collectstatic) do not look for files that are not there.
   find "$dest" \( -name '*.js' -o -name '*.css' \) -exec \
     sed -i -E '/^\/[/*][#@] sourceMappingURL=[^ ]*( \*\/)?$/d' {} +
-  echo "$spec $integrity" >"$dest/.complete"
-  echo "vendor: $spec -> $dest"
+  echo "$spec $want" >"$dest/.complete"
+  (cd static/vendor && find "$folder" -type f ! -name .complete -print0 | sort -z |
+    xargs -0 sha256sum) >>"$tmp/manifest"
+  echo "vendor: $spec -> $dest (integrity verified)"
 done
+LC_ALL=C sort -k2 "$tmp/manifest" >"$manifest"
+echo "vendor: wrote $manifest"
