@@ -53,7 +53,8 @@ if [ ! -f "$stamp" ]; then
   # pip and setuptools first, on their own: pip should not replace itself mid-install.
   "${pip[@]}" -r requirements/bootstrap.txt
   "${pip[@]}" -r requirements/lock.txt
-  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+  # (PYTHONWARNINGS: setuptools' banner on every editable build, about folders shadowing packages.)
+  PYTHONWARNINGS=ignore .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
