@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from geo import accounts
+from geo import accounts, audit_admin
 from geo.api.schema import ApiDocsView
 
 # Reset by mail needs a mail server the city does not run: each of Django's reset URLs answers
@@ -19,6 +19,7 @@ _password_reset_unavailable = [
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/audit/", audit_admin.latest_changes, name="admin-audit"),
     path("admin/", admin.site.urls),
     # The portal's login and logout come before Django's auth URLs, which keep password change.
     path("accounts/login/", accounts.PortalLoginView.as_view(), name="login"),
