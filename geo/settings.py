@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from geo import client_address, gislibs
+from geo import client_address, gislibs, security_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "csp",
     "geo",
     "sites",
     "markets",
@@ -65,6 +66,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CONTENT_SECURITY_POLICY below; Permissions-Policy (geo.security_headers).
+    "csp.middleware.CSPMiddleware",
+    "geo.security_headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -248,6 +252,33 @@ API_MAX_PAGE_SIZE = int(os.environ.get("API_MAX_PAGE_SIZE", "5000"))
 # Import uploads: refuse larger files, and zips that would unpack to more (zip bombs).
 IMPORT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 IMPORT_MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+# Form bodies (not files) up to 5 MB: a zone of MARKET_MAX_VERTICES vertices is ~0.2 MB of JSON.
+# Uploaded files past 2.5 MB go to a temporary file instead of memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Security headers (geo/security_headers.py) ------------------------------------------
+# No inline script anywhere: pages pass their config with json_script (data, never run) and
+# load their code from /static/. Styles may be inline: Leaflet, Geoman and Swagger UI set
+# style attributes. Images: our static files, data: URIs (icons in vendored CSS) and the tiles.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:",
+                    *security_headers.tile_origins(BASEMAP, BASEMAP_URL)],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Production hardening (DEBUG off) ----------------------------------------------------
 if not DEBUG:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role, is_staff_reader
+from geo.security_headers import allow_geolocation
 from markets import hours, schedule, selectors, services
 from markets.calendar import load_calendar
 from markets.forms import ClosureCancelForm, ClosureForm, GoodsForm, HoursForm, PublicFilterForm
@@ -37,6 +38,7 @@ def _public_strings() -> dict:
     }
 
 
+@allow_geolocation  # "near me" (static/js/markets.js) asks for the visitor's position
 def public_list(request: HttpRequest) -> HttpResponse:
     """/markets/: every public market with its state now (or at ``at=``), list and map."""
     # Every filter is optional, so an empty query is a valid form; a bad one lists everything

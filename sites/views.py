@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from geo import roles
+from geo import roles, security_headers
 from geo.models import Department, District, Leader
 from geo.roles import is_staff_reader
 from markets.models import ZoneKind, ZoneStatus
@@ -415,4 +415,7 @@ def battle_map_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'inline; filename="battle-map-{stamp}.html"'
+    # Its Leaflet and scripts are inline by design (it is opened from file://): the portal's
+    # policy would block them, so this response gets its own, allowing exactly those by hash.
+    response["Content-Security-Policy"] = security_headers.self_contained_policy(html)
     return response

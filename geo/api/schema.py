@@ -16,7 +16,7 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import serializers
 
 from geo.api.exports import LAYER_PARAMETERS
@@ -145,5 +145,9 @@ EXTENSIONS = [
 ]
 
 
-class ApiDocsView(SpectacularSwaggerView):
-    """Swagger UI for ``/api/schema/``, from local static files."""
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI for ``/api/schema/``, from local static files.
+
+    The split view serves its start-up script at ``?script`` instead of inline, so the page runs
+    under the portal's CSP (``script-src 'self'``, no inline script).
+    """

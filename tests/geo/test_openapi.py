@@ -68,7 +68,13 @@ def test_docs_page_uses_local_assets_only(client):
     sources = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert any("swagger-ui-bundle.js" in s for s in sources)
     assert all(s.startswith("/") for s in sources), sources
-    assert "validatorUrl" in html
+    # Its start-up script is a file of its own (no inline script, for the CSP).
+    assert "<script>" not in html
+    assert '<script src="/api/docs/?script="></script>' in html
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "validatorUrl" in script.content.decode()
 
 
 @pytest.mark.browser
