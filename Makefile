@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export DEBUG ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test stop setup setup-test db migrate demo lint vendor lock lock-upgrade bench
+.PHONY: run test stop setup setup-test db migrate demo lint vendor vendor-check lock lock-upgrade bench
 
 setup:
 	@scripts/setup.sh
@@ -38,6 +38,10 @@ lint:
 
 vendor:
 	@scripts/vendor.sh
+
+# Re-fetch and re-verify every vendored package into a temporary folder; compare, write nothing.
+vendor-check:
+	@scripts/vendor.sh --check
 
 # Re-pin requirements/*.txt with hashes after editing pyproject.toml: the one step that resolves
 # versions against the package index (setup only downloads the exact files the lock names).

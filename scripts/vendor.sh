@@ -7,9 +7,12 @@
 # copied, which tests/geo/test_vendor.py checks against the committed files.
 #   scripts/vendor.sh           # fetch what is missing or differs from the manifest
 #   scripts/vendor.sh --force   # fetch everything again
+#   scripts/vendor.sh --check   # `make vendor-check`: fetch everything into a temporary folder
+#                               # and compare with the committed copies and manifest; no writes
 set -euo pipefail
 cd "$(dirname "$0")/.."
-force=${1:-}
+mode=${1:-}
+case "$mode" in ""|--force|--check) ;; *) echo "usage: $0 [--force|--check]" >&2; exit 2;; esac
 
 # One package per line: npm spec | folder under static/vendor | files under package/ to copy.
 # Bump a version here (and in the templates that name the folder), then run this script.
@@ -27,24 +30,26 @@ declare -A INTEGRITY=(
   [leaflet.markercluster@1.5.3]="sha512-vPTw/Bndq7eQHjLBVlWpnGeLa3t+3zGiuM7fJwCkiMFq+nmRuG3RI3f7f4N4TDX7T4NpbAXpR2+NTRSEGfCSeA=="
   [chart.js@4.6.1]="sha512-hJyniucsFmq//EvXYvJ6c6mahPoI3kaxdjVH8awTaJ/fDNWeSqqqArixMJWkWNN6fcYvPU3HneSANFNYtRi61g=="
 )
-manifest=static/vendor/MANIFEST.sha256
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+out=static/vendor
+[ "$mode" = "--check" ] && out="$tmp/out" && mkdir "$out"
+manifest=$out/MANIFEST.sha256
 touch "$manifest"
 : >"$tmp/manifest"
 
 for entry in "${PACKAGES[@]}"; do
   IFS='|' read -r spec folder files <<<"$entry"
-  dest="static/vendor/$folder"
+  dest="$out/$folder"
   want=${INTEGRITY[$spec]:-}
   [ -n "$want" ] || {
     echo "vendor: no integrity hash recorded for $spec; add it to INTEGRITY in $0" \
       "(npm view $spec dist.integrity)" >&2; exit 1; }
   # In place: fetched from the recorded tarball, and every file still as the manifest says.
   grep -F " $folder/" "$manifest" >"$tmp/old" || true
-  if [ "$force" != "--force" ] && [ "$(cat "$dest/.complete" 2>/dev/null)" = "$spec $want" ] &&
-      [ -s "$tmp/old" ] && (cd static/vendor && sha256sum --quiet -c -) <"$tmp/old" >/dev/null 2>&1
+  if [ -z "$mode" ] && [ "$(cat "$dest/.complete" 2>/dev/null)" = "$spec $want" ] &&
+      [ -s "$tmp/old" ] && (cd "$out" && sha256sum --quiet -c -) <"$tmp/old" >/dev/null 2>&1
   then
     cat "$tmp/old" >>"$tmp/manifest"
     echo "vendor: $folder is in place"
@@ -89,9 +94,20 @@ for entry in "${PACKAGES[@]}"; do
   find "$dest" \( -name '*.js' -o -name '*.css' \) -exec \
     sed -i -E '/^\/[/*][#@] sourceMappingURL=[^ ]*( \*\/)?$/d' {} +
   echo "$spec $want" >"$dest/.complete"
-  (cd static/vendor && find "$folder" -type f ! -name .complete -print0 | sort -z |
+  (cd "$out" && find "$folder" -type f ! -name .complete -print0 | sort -z |
     xargs -0 sha256sum) >>"$tmp/manifest"
   echo "vendor: $spec -> $dest (integrity verified)"
 done
 LC_ALL=C sort -k2 "$tmp/manifest" >"$manifest"
-echo "vendor: wrote $manifest"
+if [ "$mode" = "--check" ]; then
+  # Everything the script would write, against what is committed (other folders included).
+  if ! diff -r "$out" static/vendor >"$tmp/diff"; then
+    cat "$tmp/diff" >&2
+    echo "vendor: static/vendor/ differs from the verified tarballs (above); \`make vendor\`" \
+      "restores the copies and the manifest" >&2
+    exit 1
+  fi
+  echo "vendor: static/vendor/ is exactly what the verified tarballs give"
+else
+  echo "vendor: wrote $manifest"
+fi
