@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Pin every Python dependency with its hashes (the only step of the install that needs PyPI's
-# metadata): runtime + the `test` extra of pyproject.toml into requirements/lock.txt, pip and
-# setuptools into requirements/bootstrap.txt. Resolved for CPython 3.11 on Linux x86_64 (this
-# machine, CI and Debian 12) whatever machine runs it. Versions already in the lock are kept
-# unless --upgrade is given, so adding a dependency moves nothing else.
+# Pin every Python dependency with its hashes (the only step of the install that resolves
+# versions against the index): pyproject.toml's runtime dependencies and every extra (`test`, ...)
+# into requirements/lock.txt, pip and setuptools into requirements/bootstrap.txt. Resolved for
+# CPython 3.11 on Linux x86_64 (this machine, CI and Debian 12) whatever machine runs it.
+# Versions already in the lock are kept unless --upgrade is given, so adding a dependency moves
+# nothing else.
 #   scripts/lock.sh             # `make lock`: after editing pyproject.toml's dependencies
 #   scripts/lock.sh --upgrade   # `make lock-upgrade`: newest versions pyproject.toml allows
 set -euo pipefail
@@ -28,7 +29,7 @@ compile() {  # compile OUTPUT INPUT... [uv options]
     --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
     --custom-compile-command "make lock" ${upgrade[@]+"${upgrade[@]}"} -o "$out" "$@"
 }
-compile requirements/lock.txt pyproject.toml --extra test
+compile requirements/lock.txt pyproject.toml --all-extras
 compile requirements/bootstrap.txt requirements/bootstrap.in
 compile requirements/lock-tools.txt requirements/lock-tools.in
 echo "lock: requirements/lock.txt ($(grep -c '^[a-z]' requirements/lock.txt) packages)," \
