@@ -127,7 +127,8 @@ DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
-    # A database cache is shared by every worker process, so throttling counts add up.
+    # A database cache is shared by every worker process (API throttles count elsewhere:
+    # geo.api.rate_counter).
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "portal_cache",
@@ -205,6 +206,9 @@ REST_FRAMEWORK = {
         "anon_items": os.environ.get("ANON_ITEMS_THROTTLE_RATE", "300/min"),
     },
 }
+# Throttle counts (geo.api.rate_counter): in PostgreSQL by default; in Redis when this is set,
+# e.g. redis://127.0.0.1:6379/0 or unix:///run/redis/redis.sock (needs the "redis" package).
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 SPECTACULAR_SETTINGS = {
     "TITLE": "City map portal API",
     "DESCRIPTION": "Key projects, people's-livelihood works and night-market zones (GeoJSON).",
