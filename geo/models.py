@@ -119,3 +119,30 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.department or '-'})"
+
+
+class RateCounter(models.Model):
+    """Requests from one client in one fixed window of one API throttle scope.
+
+    Written only by ``geo.api.rate_counter`` with one atomic upsert per request; rows of past
+    windows are pruned there. The table is UNLOGGED (migration 0005): counts are not worth WAL,
+    and losing them in a crash only lifts the limits for a minute.
+    """
+
+    scope = models.CharField(max_length=40)
+    ident = models.CharField(max_length=255)
+    # Epoch seconds (UTC): the window is [window_start, window_start + its duration).
+    window_start = models.BigIntegerField()
+    # Epoch seconds after which the row no longer counts (the window after this one has ended).
+    expires = models.BigIntegerField(db_index=True)
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "ident", "window_start"], name="ratecounter_unique_window"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.ident} @{self.window_start}: {self.hits}"
