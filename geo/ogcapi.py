@@ -26,6 +26,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from geo.api import conditional
 from geo.api.throttling import AnonBurstThrottle, AnonItemsThrottle
 from geo.exports.layers import LAYERS, Layer, get_layer
 from geo.exports.streaming import feature_rows_sql
@@ -193,6 +194,16 @@ class ItemsView(OgcView):
         limit, offset = parse_paging(params)
         staff = is_staff_reader(request.user)
         queryset = layer.select(params, staff=staff)
+        tag = None
+        if not layer.time_dependent(params):
+            # timeStamp says when the page was generated; with the data's version unchanged an
+            # older copy is still current, so it is not part of the key. The links' host is.
+            tag = conditional.representation_etag(
+                request, resource=f"ogcapi/{layer.name}/items", sources=layer.sources,
+                staff=staff, extra=[self.base(request)],
+            )
+            if response := conditional.not_modified(request, tag):
+                return response
         matched = queryset.count()
         compiled = feature_rows_sql(
             queryset[offset:offset + limit], geom=layer.geom, properties=layer.properties(staff)
@@ -227,10 +238,13 @@ class ItemsView(OgcView):
             "numberReturned": returned,
             "links": links,
         }
-        return HttpResponse(
+        response = HttpResponse(
             dumps(head)[:-1] + ',"features":' + features + "}",
             content_type=f"{GEOJSON}; charset=utf-8",
         )
+        if tag:
+            conditional.tag_headers(response, tag)
+        return response
 
 
 class ItemView(OgcView):
@@ -243,6 +257,18 @@ class ItemView(OgcView):
                            % {"fid": fid, "collection": collection})
         staff = is_staff_reader(request.user)
         queryset = layer.queryset(layer.parse({}, staff), staff).filter(pk=int(fid))
+        # Any tag but "*" was issued for this id at this version, so the feature still exists.
+        if request.headers.get("If-None-Match", "").strip() == conditional.ANY and not (
+            queryset.exists()
+        ):
+            raise NotFound(_("No feature %(fid)s in %(collection)s.")
+                           % {"fid": fid, "collection": collection})
+        tag = conditional.representation_etag(
+            request, resource=f"ogcapi/{layer.name}/items/{fid}", sources=layer.sources,
+            staff=staff, extra=[self.base(request)],
+        )
+        if response := conditional.not_modified(request, tag):
+            return response
         rows_sql, sql_params = features_sql(
             queryset, geom=layer.geom, properties=layer.properties(staff)
         )
@@ -257,7 +283,9 @@ class ItemView(OgcView):
             {"rel": "self", "type": GEOJSON, "href": f"{url}/items/{fid}"},
             {"rel": "collection", "type": JSON, "href": url},
         ]
-        return HttpResponse(
+        response = HttpResponse(
             row[0][:-1] + ',"links":' + dumps(links) + "}",
             content_type=f"{GEOJSON}; charset=utf-8",
         )
+        conditional.tag_headers(response, tag)
+        return response

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "geo.middleware.RejectNulMiddleware",
+    # A non-DRF 404/405 under /api/ and /ogcapi/ as JSON (handler404/500: geo/urls.py).
+    "geo.error_pages.JsonApiErrorsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

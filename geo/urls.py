@@ -17,6 +17,10 @@ _password_reset_unavailable = [
          name="password_reset_complete"),
 ]
 
+# JSON under /api/ and /ogcapi/, the portal's 404.html and 500.html everywhere else.
+handler404 = "geo.error_pages.not_found"
+handler500 = "geo.error_pages.server_error"
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/audit/", audit_admin.latest_changes, name="admin-audit"),

@@ -15,13 +15,20 @@ from django.db.models.functions import Cast, Round
 from geo import geojson
 from geo.filters import bbox_polygon, parse_bbox, parse_choices
 from geo.geojson import LocalISO, choice_label
+from geo.models import Department, District
 from markets.models import (
     OCCUPYING_STATUSES,
     PUBLIC_STATUSES,
+    CalendarException,
+    Closure,
     MarketZone,
     ZoneKind,
     ZoneStatus,
 )
+
+# The tables the zone layer's downloads and OGC items are written from (their ETag's version);
+# closures and the holiday calendar count because open_now/open_tonight filter with them.
+ZONE_SOURCES = (MarketZone, Closure, CalendarException, Department, District)
 
 
 @dataclass

@@ -28,9 +28,10 @@ from django.utils.translation import gettext as _
 from geo import geojson
 from geo.filters import bbox_polygon, parse_bbox, parse_choices, parse_ids
 from geo.geojson import LocalISO, choice_label
-from geo.models import Department, District
+from geo.models import Department, District, Leader
 from sites import lights
 from sites.models import (
+    Blocker,
     BondStatus,
     BuildType,
     LivelihoodCategory,
@@ -44,6 +45,10 @@ from sites.models import (
     StatsStatus,
     WorkStatus,
 )
+
+# The tables each layer is written from: their version is the layers' ETag (geo.api.conditional).
+PROJECT_SOURCES = (Project, ProgressReport, Blocker, Department, District, Leader)
+LIVELIHOOD_SOURCES = (LivelihoodWork, Milestone, Department, District, Leader)
 
 
 @dataclass

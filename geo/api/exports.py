@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from geo.api import conditional
 from geo.api.throttling import AnonBurstThrottle, AnonDownloadThrottle
 from geo.exports import streaming
 from geo.exports.layers import LAYERS, get_layer
@@ -116,6 +117,16 @@ class LayerDownloadView(APIView):
             )
         staff = is_staff_reader(request.user)
         queryset = spec.select(request.query_params, staff=staff)
+        cache_control = "private, no-store" if staff else "public, max-age=60"
+        tag = None
+        if not spec.time_dependent(request.query_params):
+            # The file's data_as_of says when it was written; an unchanged version means the
+            # data is still as of now, so a 304 for an older copy is honest.
+            tag = conditional.representation_etag(
+                request, resource=f"{spec.name}.{fmt}", sources=spec.sources, staff=staff
+            )
+            if response := conditional.not_modified(request, tag, cache_control=cache_control):
+                return response
         properties = spec.properties(staff)
         as_of = timezone.localtime().replace(microsecond=0)
         if fmt == "geojson":
@@ -139,8 +150,10 @@ class LayerDownloadView(APIView):
         response["Content-Disposition"] = (
             f'attachment; filename="{download_name(spec.name, fmt, as_of)}"'
         )
-        response["Vary"] = "Cookie, Authorization, Accept-Language"
-        response["Cache-Control"] = "private, no-store" if staff else "public, max-age=60"
+        response["Vary"] = conditional.VARY
+        response["Cache-Control"] = cache_control
+        if tag:
+            response["ETag"] = tag
         return response
 
 

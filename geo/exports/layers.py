@@ -34,6 +34,10 @@ class Layer:
     parse: Callable[[Mapping[str, str], bool], object]
     queryset: Callable[[object, bool], QuerySet]
     properties: Callable[[bool], dict]
+    # The tables the layer is written from: their version is the ETag's (geo.api.conditional).
+    sources: tuple = ()
+    # True when these list filters depend on the current time (no stable representation).
+    time_dependent: Callable[[Mapping[str, str]], bool] = lambda params: False
 
     def select(self, params: Mapping[str, str], *, staff: bool) -> QuerySet:
         """The layer's rows for these list filters (ValidationError on a bad filter)."""
@@ -85,6 +89,11 @@ def _zones(q: _ZoneQuery, staff: bool) -> QuerySet:
     return queryset.filter(pk__in=[feature["id"] for feature in kept])
 
 
+def _open_at_request_time(params: Mapping[str, str]) -> bool:
+    """open_now/open_tonight without ``at`` are evaluated at the request's moment."""
+    return bool(params.get("open_now") or params.get("open_tonight")) and not params.get("at")
+
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (
@@ -96,6 +105,7 @@ LAYERS: dict[str, Layer] = {
             parse=lambda params, staff: _site_filters(params, staff, layer="projects"),
             queryset=lambda f, staff: site_selectors.projects_queryset(f, staff=staff),
             properties=lambda staff: site_selectors.project_properties(staff=staff),
+            sources=site_selectors.PROJECT_SOURCES,
         ),
         Layer(
             name="livelihood",
@@ -105,6 +115,7 @@ LAYERS: dict[str, Layer] = {
             parse=lambda params, staff: _site_filters(params, staff, layer="livelihood"),
             queryset=lambda f, staff: site_selectors.livelihood_queryset(f, staff=staff),
             properties=lambda staff: site_selectors.livelihood_properties(staff=staff),
+            sources=site_selectors.LIVELIHOOD_SOURCES,
         ),
         Layer(
             name="markets",
@@ -114,6 +125,8 @@ LAYERS: dict[str, Layer] = {
             parse=_zone_filters,
             queryset=_zones,
             properties=lambda staff: market_selectors.zone_properties(staff=staff),
+            sources=market_selectors.ZONE_SOURCES,
+            time_dependent=_open_at_request_time,
         ),
     )
 }

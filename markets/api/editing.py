@@ -5,7 +5,8 @@ Bodies are GeoJSON Features: ``geometry`` is the boundary (Polygon or MultiPolyg
 district, department, status_reason, notes, vehicle_rules; read-only ones from a GET are
 ignored, so a fetched feature can be sent back), ``reason`` (top level or in properties) says
 why. PUT, PATCH and DELETE need ``If-Match: "<version>"`` (the ETag of the GET): 428 without it,
-412 when someone saved in between. Only urban-management staff and admins write.
+412 when someone saved in between or the tag is not the zone's (RFC 9110 §13.1.1: weak tags never
+match a write; ``*`` matches whatever the version). Only urban-management staff and admins write.
 
 API clients authenticate with a token: ``manage.py drf_create_token <username>``, then send
 ``Authorization: Token <key>``. Browser sessions must send the CSRF token (``X-CSRFToken``).
@@ -30,6 +31,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geo import geojson
+from geo.api import conditional
 from geo.api.responses import geojson_response
 from geo.geojson import LocalISO
 from geo.models import Department, District
@@ -41,6 +43,9 @@ from markets.models import MarketZone, ZoneStatus
 
 IF_MATCH_REQUIRED = "Send If-Match with the version you edited (the ETag of GET {url})."
 IF_MATCH_FORMAT = 'If-Match must be the zone\'s ETag, a version number such as "3".'
+IF_MATCH_WEAK = (
+    'A weak ETag (W/"3") cannot guard a write; send the zone\'s ETag, such as "3".'
+)
 
 
 class SafeJSONParser(BaseParser):
@@ -116,8 +121,13 @@ def _parse_body(data: object, *, need_geometry: bool) -> tuple[object, dict, str
     return boundary, fields, reason
 
 
-def _if_match(request, *, required: bool) -> int | None:
-    """The version in If-Match; raises a 428 response's data when required and missing."""
+def _if_match(request, *, zone: MarketZone, required: bool) -> int | None:
+    """The version to write over, from If-Match (RFC 9110 §13.1.1); raises _Precondition.
+
+    ``*`` matches the existing zone whatever its version (None: the service checks none); a
+    list matches when any of its tags does; comparison is strong, so weak tags (``W/"3"``)
+    never match a write. Missing: 428 when required. No match or unparseable: 412.
+    """
     raw = request.headers.get("If-Match", "").strip()
     if not raw:
         if required:
@@ -127,11 +137,21 @@ def _if_match(request, *, required: bool) -> int | None:
                 {"if_match": [_("This header is required.")]},
             )
         return None
-    value = raw.removeprefix("W/").strip().strip('"')
-    if not value.isdigit():
-        raise _Precondition(status.HTTP_400_BAD_REQUEST, _(IF_MATCH_FORMAT),
-                            {"if_match": [_(IF_MATCH_FORMAT)]})
-    return int(value)
+    try:
+        tags = conditional.parse_tags(raw)
+    except ValueError:
+        tags = []
+    if tags == conditional.ANY:
+        return None
+    strong = [tag.opaque.strip('"') for tag in tags if not tag.weak]
+    versions = [int(value) for value in strong if value.isascii() and value.isdigit()]
+    if zone.version in versions:
+        return zone.version  # checked again under the service's row lock
+    if versions:
+        return versions[0]  # the service answers 412 with who saved the current version
+    all_weak = bool(tags) and all(tag.weak for tag in tags)
+    message = _(IF_MATCH_WEAK) if all_weak else _(IF_MATCH_FORMAT)
+    raise _Precondition(status.HTTP_412_PRECONDITION_FAILED, message, {"if_match": [message]})
 
 
 class _Precondition(Exception):  # noqa: N818 - control flow inside this module only
@@ -198,7 +218,12 @@ def _write_schema(summary: str, *, if_match: bool | None, body: bool = True, cod
     if if_match is not None:
         parameters.append(OpenApiParameter(
             "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=if_match,
-            description='The version you edited, as the ETag of GET (e.g. "3").',
+            description=(
+                'The version you edited, as the ETag of GET (e.g. "3"); a list matches if any '
+                'of its tags does; "*" matches the existing zone whatever its version. Strong '
+                'comparison (RFC 9110 §13.1.1): a weak tag (W/"3"), a stale or an unparseable '
+                "one gets 412" + ("; a missing one 428." if if_match else ".")
+            ),
         ))
         responses.update({409: OpenApiTypes.OBJECT, 412: OpenApiTypes.OBJECT})
         if if_match:
@@ -245,13 +270,14 @@ class ZoneItemView(WriteMixin, ZoneDetailView):
         ).exists():
             feature = zone_feature_any_status(pk)
             return geojson_response(request, geojson.dumps(feature),
-                                    etag=str(feature["properties"]["version"]))
+                                    etag=str(feature["properties"]["version"]),
+                                    allow_not_modified=False)
         return super().get(request, pk)
 
     def _edit(self, request, pk: int, *, partial: bool) -> Response:
         def edit():
             zone = get_object_or_404(MarketZone, pk=pk)
-            expected = _if_match(request, required=True)
+            expected = _if_match(request, zone=zone, required=True)
             boundary, fields, reason = _parse_body(request.data, need_geometry=not partial)
             return _written(services.zone_update(
                 zone=zone, expected_version=expected, user=request.user, reason=reason,
@@ -272,7 +298,7 @@ class ZoneItemView(WriteMixin, ZoneDetailView):
     def delete(self, request, pk: int):
         def retire():
             zone = get_object_or_404(MarketZone, pk=pk)
-            expected = _if_match(request, required=True)
+            expected = _if_match(request, zone=zone, required=True)
             reason = _reason_only(request)
             return _written(services.zone_retire(
                 zone=zone, expected_version=expected, user=request.user, reason=reason
@@ -294,7 +320,7 @@ class ZoneRestoreView(WriteMixin, APIView):
     def post(self, request, pk: int):
         def restore():
             zone = get_object_or_404(MarketZone, pk=pk)
-            expected = _if_match(request, required=False)
+            expected = _if_match(request, zone=zone, required=False)
             return _written(services.zone_restore(
                 zone=zone, expected_version=expected, user=request.user,
                 reason=_reason_only(request),
@@ -311,7 +337,7 @@ class ZoneVersionRestoreView(WriteMixin, APIView):
         def restore():
             zone = get_object_or_404(MarketZone, pk=pk)
             get_object_or_404(MarketZone.history.model, id=pk, history_id=history_id)
-            expected = _if_match(request, required=False)
+            expected = _if_match(request, zone=zone, required=False)
             return _written(services.zone_restore_version(
                 zone=zone, history_id=history_id, expected_version=expected, user=request.user,
                 reason=_reason_only(request),

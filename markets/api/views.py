@@ -25,7 +25,11 @@ class ZoneListView(APIView):
         filters = selectors.parse_zone_filters(request.query_params, staff=staff)
         hours_filters = hours.parse_hours_filters(request.query_params)
         features = hours.with_hours(selectors.zone_features(filters, staff=staff), hours_filters)
-        return geojson_response(request, dumps({"type": "FeatureCollection", "features": features}))
+        # Never a 304 (DESIGN.md): open_now and the next change are computed at request time.
+        return geojson_response(
+            request, dumps({"type": "FeatureCollection", "features": features}),
+            allow_not_modified=False,
+        )
 
 
 class ZoneDetailView(APIView):

@@ -12,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from geo.api import conditional
 from geo.api.responses import geojson_response
 from geo.roles import is_staff_reader
 from sites import kpis, selectors, services
@@ -34,13 +35,29 @@ def _filters(request, *, layer: str, staff: bool) -> selectors.SiteFilters:
     return filters
 
 
+def _layer_response(request, *, resource: str, sources, staff: bool, render):
+    """304 from the data's version before ``render()`` runs; else the rendered GeoJSON."""
+    tag = conditional.representation_etag(
+        request, resource=resource, sources=sources, staff=staff
+    )
+    if response := conditional.not_modified(request, tag):
+        return response
+    text = render()
+    if text is None:
+        raise NotFound()
+    return geojson_response(request, text, tag=tag, allow_not_modified=False)
+
+
 class ProjectListView(APIView):
     """Key projects as a GeoJSON FeatureCollection (filters: bbox, stage, light, as_of, …)."""
 
     def get(self, request):
         staff = is_staff_reader(request.user)
         filters = _filters(request, layer="projects", staff=staff)
-        return geojson_response(request, selectors.projects_geojson(filters, staff=staff))
+        return _layer_response(
+            request, resource="projects", sources=selectors.PROJECT_SOURCES, staff=staff,
+            render=lambda: selectors.projects_geojson(filters, staff=staff),
+        )
 
 
 class ProjectDetailView(APIView):
@@ -48,10 +65,15 @@ class ProjectDetailView(APIView):
         as_of = selectors.parse_site_filters(
             {"as_of": request.query_params.get("as_of", "")}, layer="projects"
         ).as_of
-        text = selectors.project_feature(pk, staff=is_staff_reader(request.user), as_of=as_of)
-        if text is None:
+        staff = is_staff_reader(request.user)
+        if _wants_any(request) and not selectors.projects_queryset(
+            selectors.SiteFilters(), staff=staff
+        ).filter(pk=pk).exists():
             raise NotFound()
-        return geojson_response(request, text)
+        return _layer_response(
+            request, resource=f"projects/{pk}", sources=selectors.PROJECT_SOURCES, staff=staff,
+            render=lambda: selectors.project_feature(pk, staff=staff, as_of=as_of),
+        )
 
 
 class LivelihoodListView(APIView):
@@ -60,15 +82,31 @@ class LivelihoodListView(APIView):
     def get(self, request):
         staff = is_staff_reader(request.user)
         filters = _filters(request, layer="livelihood", staff=staff)
-        return geojson_response(request, selectors.livelihood_geojson(filters, staff=staff))
+        return _layer_response(
+            request, resource="livelihood", sources=selectors.LIVELIHOOD_SOURCES, staff=staff,
+            render=lambda: selectors.livelihood_geojson(filters, staff=staff),
+        )
 
 
 class LivelihoodDetailView(APIView):
     def get(self, request, pk: int):
-        text = selectors.livelihood_feature(pk, staff=is_staff_reader(request.user))
-        if text is None:
+        staff = is_staff_reader(request.user)
+        if _wants_any(request) and not selectors.livelihood_queryset(
+            selectors.SiteFilters(), staff=staff
+        ).filter(pk=pk).exists():
             raise NotFound()
-        return geojson_response(request, text)
+        return _layer_response(
+            request, resource=f"livelihood/{pk}", sources=selectors.LIVELIHOOD_SOURCES,
+            staff=staff, render=lambda: selectors.livelihood_feature(pk, staff=staff),
+        )
+
+
+def _wants_any(request) -> bool:
+    """``If-None-Match: *`` matches only a feature that exists, so that one costs a lookup.
+
+    Any other matching tag was issued for this id at this version, so the feature still exists.
+    """
+    return request.headers.get("If-None-Match", "").strip() == conditional.ANY
 
 
 class StatsView(APIView):

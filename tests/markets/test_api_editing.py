@@ -482,14 +482,15 @@ def test_retired_zone_is_readable_by_editors_only(urban_client, user_factory, zo
     assert APIClient().get(f"/api/v1/markets/{zone.pk}/").status_code == 404
 
 
-def test_if_match_must_be_a_version(urban_client, zone):
+def test_if_match_star_matches_the_existing_zone(urban_client, zone):
+    # RFC 9110 §13.1.1 (issue #12): "*" matches any current representation.
     response = urban_client.patch(f"/api/v1/markets/{zone.pk}/", feature(None, capacity=3),
                                   format="json", HTTP_IF_MATCH="*")
-    assert response.status_code == 400
-    assert "if_match" in response.json()["errors"]
+    assert response.status_code == 200
 
 
-def test_weak_etag_is_accepted(urban_client, zone):
+def test_weak_etag_is_refused_for_a_write(urban_client, zone):
+    # RFC 9110 §13.1.1 (issue #12): If-Match uses the strong comparison.
     response = urban_client.patch(f"/api/v1/markets/{zone.pk}/", feature(None, capacity=3),
                                   format="json", HTTP_IF_MATCH='W/"1"')
-    assert response.status_code == 200
+    assert response.status_code == 412
