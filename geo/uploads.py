@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import stat
 import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -41,6 +42,11 @@ FOREIGN_MAGIC = (
 # of many sheets, or a zip holding the three geometry types' shapefiles.
 MAX_ZIP_MEMBERS = 200
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
+# Deflate reaches about 1032:1 on repeated bytes, which is what bombs are made of; real GIS
+# files (space-padded DBFs included) stay well under 200:1. Small members are let through at any
+# ratio: a few kB of padding cannot hurt.
+MAX_COMPRESSION_RATIO = 200
+RATIO_CHECK_FROM_BYTES = 1024 * 1024
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 # .cpg contents (lower case) -> Python codec; GBK and GB2312 read as GBK (a GB18030 subset).
 CPG_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "gbk": "gbk", "936": "gbk", "cp936": "gbk",
@@ -55,6 +61,29 @@ ZIP_MEMBER = _(
     "Unexpected file in the zip: %(name)s. A zipped Shapefile holds one .shp "
     "with its .shx, .dbf, .prj and optionally .cpg."
 )
+ZIP_SYMLINK = _(
+    "The zip holds a symbolic link (%(name)s). Zip the files themselves, not links to them."
+)
+ZIP_RATIO = _(
+    "The zip's %(name)s is compressed more than %(ratio)d to 1, as zip bombs are. "
+    "Zip the original files again."
+)
+EXTENSION_MISMATCH = _(
+    "The file is named %(name)s, but it is %(kind)s, not %(expected)s. "
+    "Export it again, or give it the extension of what it is."
+)
+HTML_PAGE = _("an HTML page")
+ZIP_ARCHIVE = _("a zip archive")
+GEOPACKAGE = _("a GeoPackage")
+JSON_TEXT = _("JSON text")
+PLAIN_TEXT = _("plain text (CSV)")
+# What the bytes must be for each extension the importers take; other names are not checked.
+EXTENSION_CONTENT = {
+    ".zip": ("zip", ZIP_ARCHIVE), ".xlsx": ("zip", _("an Excel workbook (.xlsx)")),
+    ".gpkg": ("gpkg", GEOPACKAGE), ".geojson": ("json", _("GeoJSON")),
+    ".json": ("json", _("GeoJSON")), ".csv": ("text", _("a CSV table")),
+}
+UTF8_BOM = b"\xef\xbb\xbf"
 # GDAL's own reason is English and names a temporary path: it goes to the log, not to the user.
 UNREADABLE = _(
     "The file could not be read: it is damaged, or not the kind of file its name says. "
@@ -79,6 +108,8 @@ def foreign_kind(data: bytes) -> str | None:
     for magic, kind in FOREIGN_MAGIC:
         if data.startswith(magic):
             return kind
+    if data.removeprefix(UTF8_BOM).lstrip()[:14].lower().startswith((b"<!doctype html", b"<html")):
+        return HTML_PAGE
     if b"\x00" in data[:8192]:
         return BINARY_DATA
     return None
@@ -92,6 +123,44 @@ def refuse_foreign(data: bytes, *, message: str) -> None:
     kind = foreign_kind(data)
     if kind is not None:
         raise ValidationError(message % {"kind": kind}, code="not_a_table")
+
+
+def content_kind(data: bytes) -> tuple[str, str]:
+    """What the bytes are: ("zip" | "gpkg" | "json" | "text" | "foreign", a description)."""
+    kind = format_of(data.removeprefix(UTF8_BOM))
+    if kind is not None:
+        return kind, {"zip": ZIP_ARCHIVE, "gpkg": GEOPACKAGE, "json": JSON_TEXT}[kind]
+    foreign = foreign_kind(data)
+    if foreign is not None:
+        return "foreign", foreign
+    return "text", PLAIN_TEXT
+
+
+def check_extension(data: bytes, filename: str) -> None:
+    """Refuse a GIS/table file whose first bytes are not what its extension says.
+
+    Code "extension"; foreign files (refuse_foreign) are left to the importer.
+
+    The importers go by the bytes; this keeps a zip named .geojson or a web page named .xlsx
+    from being read as something its sender did not mean.
+    """
+    suffix = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
+    if suffix not in EXTENSION_CONTENT:
+        return
+    expected, expected_label = EXTENSION_CONTENT[suffix]
+    kind, label = content_kind(data)
+    # A picture or a web page is refused whatever its name, in the importer's own words.
+    if kind != expected and kind != "foreign":
+        raise ValidationError(
+            EXTENSION_MISMATCH % {"name": PurePosixPath(filename).name[:80], "kind": label,
+                                  "expected": expected_label},
+            code="extension",
+        )
+
+
+def is_symlink(info: zipfile.ZipInfo) -> bool:
+    """True for a member stored as a Unix symbolic link (mode in the external attributes)."""
+    return stat.S_ISLNK(info.external_attr >> 16)
 
 
 def unzipped_limit() -> int:
@@ -112,7 +181,7 @@ def unsafe_member_name(name: str) -> bool:
 
 
 def open_zip(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
-    """The archive and its file members, after the count, declared size and name checks.
+    """The archive and its members, after the count, size, name, symlink and ratio checks.
 
     ``zipfile`` never inflates a member past its declared size (it stops and checks the CRC),
     so checking the declared sizes before extracting anything bounds the work.
@@ -130,6 +199,12 @@ def open_zip(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
     for info in members:
         if unsafe_member_name(info.filename):
             raise ValidationError(ZIP_MEMBER % {"name": info.filename}, code="zip_member")
+        if is_symlink(info):
+            raise ValidationError(ZIP_SYMLINK % {"name": info.filename}, code="zip_symlink")
+        if (info.file_size >= RATIO_CHECK_FROM_BYTES
+                and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)):
+            raise ValidationError(ZIP_RATIO % {"name": info.filename,
+                                               "ratio": MAX_COMPRESSION_RATIO}, code="zip_ratio")
     return archive, members
 
 

@@ -132,6 +132,7 @@ def read_frame(*, data: bytes, filename: str, encoding: str = "auto"):
     if encoding not in ENCODINGS:
         raise _fail(UNKNOWN_ENCODING % {"enc": encoding}, "encoding")
     kind = _format_of(data, filename)
+    uploads.check_extension(data, filename)
     if kind == "zip":
         frame, used = _read_zip(data, encoding)
     elif kind == "gpkg":

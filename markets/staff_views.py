@@ -200,10 +200,12 @@ def zone_import_page(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         try:
             if upload is not None:
-                if upload.size > IMPORT_MAX_BYTES:
+                # The file waits in the session between dry run and apply: at most 5 MB.
+                limit = min(IMPORT_MAX_BYTES, settings.IMPORT_MAX_UPLOAD_BYTES)
+                if upload.size > limit:
                     raise ValidationError(
                         _("The file is larger than %(max)d MB.")
-                        % {"max": IMPORT_MAX_BYTES // (1024 * 1024)}, code="too_large")
+                        % {"max": max(limit // (1024 * 1024), 1)}, code="too_large")
                 data, name = upload.read(), upload.name
                 request.session["zone_import"] = {
                     "name": name, "data": base64.b64encode(data).decode("ascii"),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from geo import roles
+from geo import roles, uploads
 from sites import importers
 
 # The checked file waits in the shared (database) cache for the confirming POST, so any
@@ -67,6 +67,8 @@ def _check(request: HttpRequest) -> dict:
             code="too_large",
         )
     data = upload.read()
+    # The importer goes by the bytes; a name that says otherwise is refused here.
+    uploads.check_extension(data, upload.name)
     report = importers.sites_import(
         data=data, filename=upload.name, layer=request.POST.get("layer", ""),
         user=request.user, commit=False,

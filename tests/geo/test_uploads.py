@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import html
 import io
+import stat
 import zipfile
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from shapely.geometry import Point, box
 
 from geo import uploads
+from markets import importers as markets_importers
+from markets.models import MarketZone
+from sites import importers as sites_importers
+from sites.models import Project
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 NAMES = ["新华路后备箱集市", "悦西市美食街"]
@@ -191,3 +198,184 @@ def test_unreadable_bytes_are_refused():
 def test_staged_names_are_plain(name):
     with pytest.raises(ValueError, match="plain names"), uploads.staged({name: b"x"}):
         pass
+
+
+# --- each attack through the real import pages: a 400 with the message, nothing written --------
+
+SITES_IMPORT = "/staff/import/"
+ZONES_IMPORT = "/staff/markets/import/"
+ZEROS_60_MB = b"\0" * (60 * 2**20)  # deflates to ~60 kB
+
+
+def symlinked(name: str, target: bytes) -> bytes:
+    """A zip whose member ``name`` is a Unix symbolic link to ``target`` (as `zip -y` stores)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo(name)
+        info.create_system = 3  # Unix: the high 16 bits of external_attr are st_mode
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(info, target)
+        archive.writestr("a.dbf", b"x")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def existing_rows(project_factory, zone_factory):
+    """One project and one zone, to show that a refused upload changes neither."""
+    project_factory(code="P-KEEP", name="保留项目")
+    zone_factory(name="保留集市")
+
+    def snapshot():
+        projects = Project.objects.values_list("code", "name", "percent_complete", "updated_at")
+        return (sorted(projects),
+                sorted(MarketZone.objects.values_list("name", "version")),
+                Project.history.count(), MarketZone.history.count())
+
+    return snapshot
+
+
+def _post(client, path: str, data: bytes, name: str, **fields):
+    upload = SimpleUploadedFile(name, data, content_type="application/octet-stream")
+    return client.post(path, {"file": upload, **fields})
+
+
+def _refused(response) -> str:
+    assert response.status_code == 400
+    return html.unescape(response.content.decode())
+
+
+def _attacks() -> list:
+    # Messages as callables: formatted in the test, under its language (English).
+    shp = {"a.shx": b"x", "a.dbf": b"x"}
+    return [
+        pytest.param(zipped({"a.shp": ZEROS_60_MB, **shp}), "zones.zip",
+                     lambda: sites_importers.ZIP_TOO_LARGE % {"max": 50, "members": 200},
+                     lambda: uploads.ZIP_SIZE % {"max": 50}, id="zip-bomb-declared-size"),
+        pytest.param(zipped({"a.shp": b"\0" * (3 * 2**20), **shp}), "zones.zip",
+                     lambda: uploads.ZIP_RATIO % {"name": "a.shp", "ratio": 200},
+                     lambda: uploads.ZIP_RATIO % {"name": "a.shp", "ratio": 200},
+                     id="zip-bomb-ratio"),
+        pytest.param(zipped({f"f{n}.csv": b"x" for n in range(201)}), "zones.zip",
+                     lambda: sites_importers.ZIP_TOO_LARGE % {"max": 50, "members": 200},
+                     lambda: uploads.ZIP_MEMBERS % {"max": 200}, id="zip-too-many-members"),
+        pytest.param(zipped({"../a.shp": b"x", **shp}), "zones.zip",
+                     lambda: uploads.ZIP_MEMBER % {"name": "../a.shp"},
+                     lambda: uploads.ZIP_MEMBER % {"name": "../a.shp"}, id="path-traversal"),
+        pytest.param(zipped({"/etc/a.shp": b"x", **shp}), "zones.zip",
+                     lambda: uploads.ZIP_MEMBER % {"name": "/etc/a.shp"},
+                     lambda: uploads.ZIP_MEMBER % {"name": "/etc/a.shp"}, id="absolute-path"),
+        pytest.param(symlinked("a.shp", b"/etc/passwd"), "zones.zip",
+                     lambda: uploads.ZIP_SYMLINK % {"name": "a.shp"},
+                     lambda: uploads.ZIP_SYMLINK % {"name": "a.shp"}, id="symlink"),
+        pytest.param(PNG, "zones.gpkg",
+                     lambda: sites_importers.NOT_A_TABLE % {"kind": "a PNG image"},
+                     lambda: markets_importers.NOT_A_ZONE_FILE % {"kind": "a PNG image"},
+                     id="png-named-gpkg"),
+        pytest.param(b"<!DOCTYPE html>\n<html><body>login</body></html>", "zones.xlsx",
+                     lambda: sites_importers.NOT_A_TABLE % {"kind": "an HTML page"},
+                     lambda: markets_importers.NOT_A_ZONE_FILE % {"kind": "an HTML page"},
+                     id="html-named-xlsx"),
+        pytest.param(zipped({"a.csv": b"code\nP1\n"}), "zones.geojson",
+                     lambda: uploads.EXTENSION_MISMATCH % {
+                         "name": "zones.geojson", "kind": "a zip archive", "expected": "GeoJSON"},
+                     lambda: uploads.EXTENSION_MISMATCH % {
+                         "name": "zones.geojson", "kind": "a zip archive", "expected": "GeoJSON"},
+                     id="zip-named-geojson"),
+        pytest.param(b'{"type": "FeatureCollection", "features": []}', "zones.gpkg",
+                     lambda: uploads.EXTENSION_MISMATCH % {
+                         "name": "zones.gpkg", "kind": "JSON text", "expected": "a GeoPackage"},
+                     lambda: uploads.EXTENSION_MISMATCH % {
+                         "name": "zones.gpkg", "kind": "JSON text", "expected": "a GeoPackage"},
+                     id="geojson-named-gpkg"),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("data", "name", "sites_message", "zones_message"), _attacks())
+def test_attack_is_refused_by_the_project_import(client, user_factory, existing_rows, data, name,
+                                                 sites_message, zones_message):
+    client.force_login(user_factory("project_office"))
+    before = existing_rows()
+    page = _refused(_post(client, SITES_IMPORT, data, name, layer="projects", action="check"))
+    assert str(sites_message()) in page
+    assert 'name="token"' not in page  # nothing kept for a commit
+    assert existing_rows() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", ["dry_run", "apply"])
+@pytest.mark.parametrize(("data", "name", "sites_message", "zones_message"), _attacks())
+def test_attack_is_refused_by_the_zone_import(client, user_factory, existing_rows, data, name,
+                                              sites_message, zones_message, action):
+    client.force_login(user_factory("urban_management"))
+    before = existing_rows()
+    page = _refused(_post(client, ZONES_IMPORT, data, name, action=action, encoding="auto"))
+    assert str(zones_message()) in page
+    assert "zone_import" not in client.session  # not kept for "apply"
+    assert existing_rows() == before
+
+
+@pytest.mark.django_db
+def test_the_unzipped_limit_follows_the_setting(client, user_factory, existing_rows, settings):
+    settings.IMPORT_MAX_UNZIPPED_BYTES = 2**20
+    # 2 MB of digits deflate ~500:1 too, but the size check comes first and names the limit.
+    data = zipped({"a.shp": b"0" * (2 * 2**20), "a.shx": b"x", "a.dbf": b"x"})
+    before = existing_rows()
+    client.force_login(user_factory("urban_management"))
+    page = _refused(_post(client, ZONES_IMPORT, data, "zones.zip", action="dry_run"))
+    assert "The zip unpacks to more than 1 MB." in page
+    client.force_login(user_factory("project_office"))
+    page = _refused(_post(client, SITES_IMPORT, data, "zones.zip", layer="projects"))
+    assert str(sites_importers.ZIP_TOO_LARGE % {"max": 1, "members": 200}) in page
+    assert existing_rows() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "path", "message"), [
+    ("project_office", SITES_IMPORT, "The file is larger than 1 MB; split it into smaller files."),
+    ("urban_management", ZONES_IMPORT, "The file is larger than 1 MB."),
+])
+def test_a_file_over_the_size_limit_is_refused(client, user_factory, existing_rows, settings,
+                                               role, path, message):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 2**20
+    client.force_login(user_factory(role))
+    before = existing_rows()
+    # One byte over: valid GeoJSON text padded with spaces, so only the size is wrong.
+    body = b'{"type": "FeatureCollection", "features": []}'
+    data = body + b" " * (2**20 + 1 - len(body))
+    page = _refused(_post(client, path, data, "zones.geojson", layer="projects",
+                          action="dry_run"))
+    assert message in page
+    assert existing_rows() == before
+
+
+@pytest.mark.django_db
+def test_refusals_are_in_chinese_by_default(client, user_factory, existing_rows, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(user_factory("urban_management"))
+    with translation.override("zh-hans"):
+        expected = str(uploads.ZIP_SYMLINK % {"name": "a.shp"})
+    assert "符号链接" in expected
+    page = _refused(_post(client, ZONES_IMPORT, symlinked("a.shp", b"/etc/passwd"), "z.zip",
+                          action="dry_run"))
+    assert expected in page
+
+
+@pytest.mark.parametrize(("data", "name"), [
+    (b"code,name\nP1,x\n", "projects.csv"),
+    (b"\xef\xbb\xbf" + b'{"type": "FeatureCollection", "features": []}', "zones.geojson"),
+    (zipped({"xl/workbook.xml": b"<workbook/>"}), "projects.xlsx"),
+    (zipped({"a.shp": b"x"}), "ZONES.ZIP"),
+    (b"SQLite format 3\x00" + b"\x00" * 84, "zones.gpkg"),
+    (zipped({"a.shp": b"x"}), "no-extension"),
+])
+def test_matching_extensions_pass(data, name):
+    assert uploads.check_extension(data, name) is None
+
+
+def test_small_members_pass_at_any_ratio_and_symlinks_are_told_apart():
+    # 900 kB of zeros (~1000:1) is below RATIO_CHECK_FROM_BYTES: harmless, and accepted.
+    _archive, members = uploads.open_zip(zipped({"a.dbf": b"\0" * (900 * 1024)}))
+    assert members[0].file_size == 900 * 1024
+    with zipfile.ZipFile(io.BytesIO(symlinked("a.shp", b"/x"))) as archive:
+        assert [uploads.is_symlink(i) for i in archive.infolist()] == [True, False]
