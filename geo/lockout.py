@@ -73,9 +73,13 @@ def lockout_response(
     """The page a locked-out sign-in gets (``AXES_LOCKOUT_CALLABLE``): 429 with the wait."""
     cool_off = get_cool_off(request)
     minutes = int(cool_off.total_seconds() // 60) if cool_off else 0
-    return render(
+    response = render(
         request,
         LOCKOUT_TEMPLATE,
         {"cooloff_minutes": minutes},
         status=settings.AXES_HTTP_RESPONSE_CODE,
     )
+    # Every 429 says when to come back (RFC 6585 §4): the whole cool-off, as the page does, an
+    # upper bound of what is left since the last failure.
+    response["Retry-After"] = str(max(1, int(cool_off.total_seconds()))) if cool_off else "1"
+    return response

@@ -337,3 +337,19 @@ def test_parallel_clients_cannot_exceed_the_limit(live_server, rates, settings, 
     assert len(ok) >= LIMIT - 2, "the limit refused requests it had room for"
     assert all(r[1] and int(r[1]) >= 1 for r in refused), "every 429 carries Retry-After"
     assert all(set(r[2]) == {"detail", "errors"} for r in refused)
+
+
+# --- the other 429: the sign-in lockout ----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_sign_in_lockout_429_says_retry_after_too(client, user_factory):
+    user_factory("leaders", username="li")
+    statuses = [client.post("/accounts/login/", {"username": "li", "password": f"wrong-{n}"},
+                            REMOTE_ADDR="10.0.0.1").status_code for n in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]
+    # AXES_COOLOFF_TIME: 15 minutes, the length the lockout page names.
+    assert client.get("/accounts/login/").status_code == 200
+    locked = client.post("/accounts/login/", {"username": "li", "password": "pw-for-tests-1"},
+                         REMOTE_ADDR="10.0.0.1")
+    assert (locked.status_code, locked["Retry-After"]) == (429, "900")
