@@ -21,6 +21,7 @@ from django.db.models.functions import Cast, Round
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -41,9 +42,12 @@ from markets import selectors, services
 from markets.api.views import ZoneDetailView, ZoneListView
 from markets.models import MarketZone, ZoneStatus
 
-IF_MATCH_REQUIRED = "Send If-Match with the version you edited (the ETag of GET {url})."
-IF_MATCH_FORMAT = 'If-Match must be the zone\'s ETag, a version number such as "3".'
-IF_MATCH_WEAK = (
+# gettext_noop: plain strings tests compare with, found by makemessages, translated where sent.
+IF_MATCH_REQUIRED = gettext_noop(
+    "Send If-Match with the version you edited (the ETag of GET {url})."
+)
+IF_MATCH_FORMAT = gettext_noop('If-Match must be the zone\'s ETag, a version number such as "3".')
+IF_MATCH_WEAK = gettext_noop(
     'A weak ETag (W/"3") cannot guard a write; send the zone\'s ETag, such as "3".'
 )
 

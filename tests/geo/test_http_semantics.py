@@ -381,3 +381,23 @@ def test_other_paths_keep_the_portal_html_pages(url, status, heading):
     assert response.status_code == status
     assert response["Content-Type"].startswith("text/html")
     assert heading in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_if_match_refusals_speak_chinese(urban_client, layers):
+    url = f"/api/v1/markets/{layers['zone'].pk}/"
+    body = {"properties": {"capacity": 60}, "reason": "扩容"}
+    weak = urban_client.patch(url, body, format="json", HTTP_IF_MATCH='W/"3"',
+                              HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert weak.status_code == 412
+    assert weak.json()["detail"] == (
+        '弱 ETag（W/"3"）不能用于写入校验；请发送该区域的 ETag，例如 "3"。'
+    )
+    malformed = urban_client.patch(url, body, format="json", HTTP_IF_MATCH="3",
+                                   HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert malformed.json()["detail"] == "If-Match 必须是该区域的 ETag，即版本号，例如 \"3\"。"
+    missing = urban_client.patch(url, body, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert missing.status_code == 428
+    assert missing.json()["detail"] == (
+        f"请在 If-Match 中发送您编辑的版本号（GET {url} 返回的 ETag）。"
+    )
