@@ -401,3 +401,19 @@ def test_if_match_refusals_speak_chinese(urban_client, layers):
     assert missing.json()["detail"] == (
         f"请在 If-Match 中发送您编辑的版本号（GET {url} 返回的 ETag）。"
     )
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_error_pages_in_a_browser(page):
+    """A person who mistypes a portal address gets the portal's page; an API address, JSON."""
+    page.expected_console_errors.append("404")
+    response = page.goto(f"{page.base_url}/no-such-page/")
+    assert response.status == 404
+    assert page.locator("#error-heading").inner_text() == "页面不存在"
+    page.screenshot(path="/tmp/h8-html-404.png", full_page=True)
+    response = page.goto(f"{page.base_url}/api/v1/no-such-thing/")
+    assert response.status == 404
+    assert response.headers["content-type"].startswith("application/json")
+    assert json.loads(page.locator("body").inner_text()) == {"detail": "未找到。", "errors": {}}
+    page.screenshot(path="/tmp/h8-api-404.png")
