@@ -3,7 +3,9 @@
 A layer's ETag names the *data's version*, not the rendered body: one cheap query over the
 tables the layer is written from (``data_version``) plus everything else the body depends on
 (query string, audience, language, today's date in Asia/Shanghai, format, host). So a 304 is
-answered before anything is rendered.
+answered before anything is rendered. The version is read before the body, so a write that
+lands in between leaves an older tag on a newer body: the next request then gets a 200, never
+a 304 for data the client does not have.
 """
 
 from __future__ import annotations
