@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
+from django.utils.translation import gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 
 from geo.models import CityBoundary, Department, District, Leader, StaffProfile
@@ -18,6 +19,13 @@ class MapAdmin(GISModelAdmin):
 
 class MapHistoryAdmin(SimpleHistoryAdmin, MapAdmin):
     """MapAdmin with django-simple-history's history and revert views."""
+
+    # Beside simple-history's date, user, kind and reason: the address (geo.audit). Its
+    # template heads the column with {% trans column %}, so the column's name is a msgid.
+    history_list_display = [gettext_noop("client_address")]
+
+    def client_address(self, record) -> str:
+        return record.history_client_ip or "—"
 
 
 @admin.register(Department)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import models
 from django.db.models import CharField, F, Func, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.db.models.query import QuerySet
 
 from geo.audit import AuditedHistory
@@ -46,12 +46,20 @@ def _label_expression(model: type[models.Model]) -> models.Expression:
     for field_name in LABEL_FIELDS:
         if field_name in names:
             return Cast(field_name, CharField())
+    # A child row (a progress report, a blocker) by its parent's name and its own date, if it
+    # has one: "铝深加工项目 2026-11-01" (DateField, not DateTimeField, which would read in UTC).
+    dates = [field.name for field in model._meta.concrete_fields
+             if type(field) is models.DateField]
     for field in model._meta.concrete_fields:
         if field.many_to_one:
             parent_names = {f.name for f in field.related_model._meta.concrete_fields}
             for field_name in LABEL_FIELDS:
                 if field_name in parent_names:
-                    return Cast(f"{field.name}__{field_name}", CharField())
+                    parent = Cast(f"{field.name}__{field_name}", CharField())
+                    if not dates:
+                        return parent
+                    return Concat(parent, Value(" "), Cast(dates[0], CharField()),
+                                  output_field=CharField())
     return Cast("id", CharField())
 
 

@@ -258,3 +258,14 @@ def test_the_admin_index_links_to_it_for_admins_only(admin_client, user_factory)
     staff = Client()
     staff.force_login(user_factory("project_office", is_staff=True))
     assert f'href="{AUDIT}"' not in staff.get("/admin/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_report_is_named_by_its_project_and_month(admin_client, project_factory):
+    project = project_factory(name="铝深加工项目")
+    ProgressReport.objects.create(
+        project=project, month=dt.date(2026, 11, 1), stage="construction",
+        percent_complete=45, completed_investment=900, reported_at=timezone.now(),
+    )
+    rows = _rows(admin_client.get(AUDIT, {"model": "sites.progressreport"}).content.decode())
+    assert [row["record"] for row in rows] == ["进度月报: 铝深加工项目 2026-11-01 ( 历史 )"]
