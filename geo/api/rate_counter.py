@@ -14,6 +14,7 @@ ones too, so a client that keeps sending after a 429 waits longer.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import random
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from geo.models import RateCounter
 # Share of new windows (first hit of a client in a window) that also delete expired rows: about
 # one DELETE per 50 new rows keeps the table at the live rows plus a few dozen expired ones.
 PRUNE_PROBABILITY = 0.02
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,9 @@ class RedisCounter:
                 "REDIS_URL is set but the redis package is missing: pip install 'redis>=5', "
                 "or unset REDIS_URL to count in PostgreSQL."
             ) from exc
-        self.client = redis.Redis.from_url(url)
+        self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self.errors = redis.exceptions.RedisError
+        self.fallback = PostgresCounter()
 
     def hit(self, *, scope: str, ident: str, duration: int, now: float) -> Hit:
         start = window_start(now, duration)
@@ -137,7 +141,13 @@ class RedisCounter:
         # previous window, whatever the clock says.
         pipe.expire(f"{key}{start}", 2 * duration)
         pipe.get(f"{key}{start - duration}")
-        current, _, previous = pipe.execute()
+        try:
+            current, _, previous = pipe.execute()
+        except self.errors as exc:
+            # Redis down must not turn every anonymous request into a 500, nor lift the limits:
+            # count in PostgreSQL (always there) until Redis answers again.
+            log.warning("rate counter: Redis unavailable (%s); counting in PostgreSQL", exc)
+            return self.fallback.hit(scope=scope, ident=ident, duration=duration, now=now)
         return Hit(int(current), int(previous or 0), start, duration, now)
 
 

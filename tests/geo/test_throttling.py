@@ -353,3 +353,14 @@ def test_the_sign_in_lockout_429_says_retry_after_too(client, user_factory):
     locked = client.post("/accounts/login/", {"username": "li", "password": "pw-for-tests-1"},
                          REMOTE_ADDR="10.0.0.1")
     assert (locked.status_code, locked["Retry-After"]) == (429, "900")
+
+
+@pytest.mark.django_db
+def test_redis_down_counts_in_postgresql_instead_of_failing(tmp_path):
+    pytest.importorskip("redis", reason="the redis package is missing: pip install -e '.[test]'")
+    # A socket nobody listens on: the real client's connection fails as when Redis is down.
+    counter = RedisCounter(f"unix://{tmp_path}/no-redis.sock")
+    hits = [counter.hit(scope="anon_burst", ident="10.9.9.9", duration=60, now=T0 + s).current
+            for s in (0, 1)]
+    assert hits == [1, 2]  # still counted, so the limits still hold
+    assert RateCounter.objects.get(scope="anon_burst", ident="10.9.9.9", window_start=T0).hits == 2
