@@ -17,42 +17,45 @@ class MapAdmin(GISModelAdmin):
     gis_widget = LeafletGeometryWidget
 
 
-class MapHistoryAdmin(SimpleHistoryAdmin, MapAdmin):
-    """MapAdmin with django-simple-history's history and revert views."""
+class AuditedHistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's history and revert views, with the client address (geo.audit)."""
 
-    # Beside simple-history's date, user, kind and reason: the address (geo.audit). Its
-    # template heads the column with {% trans column %}, so the column's name is a msgid.
+    # simple-history's template heads the column with {% trans column %}: the name is a msgid.
     history_list_display = [gettext_noop("client_address")]
 
     def client_address(self, record) -> str:
         return record.history_client_ip or "—"
 
 
+class MapHistoryAdmin(AuditedHistoryAdmin, MapAdmin):
+    """MapAdmin with the history views."""
+
+
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(AuditedHistoryAdmin):
     list_display = ["code", "name", "name_en"]
     search_fields = ["code", "name", "name_en"]
 
 
 @admin.register(Leader)
-class LeaderAdmin(admin.ModelAdmin):
+class LeaderAdmin(AuditedHistoryAdmin):
     list_display = ["name", "title"]
     search_fields = ["name", "title"]
 
 
 @admin.register(District)
-class DistrictAdmin(MapAdmin):
+class DistrictAdmin(MapHistoryAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(CityBoundary)
-class CityBoundaryAdmin(MapAdmin):
+class CityBoundaryAdmin(MapHistoryAdmin):
     list_display = ["name"]
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(admin.ModelAdmin):
+class StaffProfileAdmin(AuditedHistoryAdmin):
     list_display = ["user", "department"]
     list_filter = ["department"]
     list_select_related = ["user", "department"]

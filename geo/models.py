@@ -6,6 +6,9 @@ from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import IsValid
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from geo.audit import AuditedHistory
 
 
 def valid_geometry(field: str, name: str) -> models.CheckConstraint:
@@ -20,6 +23,7 @@ class Department(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     name_en = models.CharField(_("English name"), max_length=150, blank=True)
 
+    history = HistoricalRecords(bases=[AuditedHistory])
     class Meta:
         ordering = ["code"]
         verbose_name = _("department")
@@ -35,6 +39,7 @@ class Leader(models.Model):
     name = models.CharField(_("name"), max_length=50, unique=True)
     title = models.CharField(_("title"), max_length=100, blank=True)
 
+    history = HistoricalRecords(bases=[AuditedHistory])
     class Meta:
         ordering = ["name"]
         verbose_name = _("city leader")
@@ -49,6 +54,7 @@ class District(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     geom = models.MultiPolygonField(_("boundary"), srid=4326)
 
+    history = HistoricalRecords(bases=[AuditedHistory])
     class Meta:
         ordering = ["code"]
         verbose_name = _("district")
@@ -65,6 +71,7 @@ class CityBoundary(models.Model):
     name = models.CharField(_("name"), max_length=100)
     geom = models.MultiPolygonField(_("boundary"), srid=4326)
 
+    history = HistoricalRecords(bases=[AuditedHistory])
     class Meta:
         verbose_name = _("city boundary")
         verbose_name_plural = _("city boundary")
@@ -113,6 +120,7 @@ class StaffProfile(models.Model):
         verbose_name=_("department"),
     )
 
+    history = HistoricalRecords(bases=[AuditedHistory])
     class Meta:
         verbose_name = _("staff profile")
         verbose_name_plural = _("staff profiles")

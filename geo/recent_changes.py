@@ -13,7 +13,7 @@ from django.db.models.query import QuerySet
 
 from geo.audit import AuditedHistory
 
-LABEL_FIELDS = ("name", "code")  # what names a row, tried in this order
+LABEL_FIELDS = ("name", "code", "username")  # what names a row, tried in this order
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from geo.models import CityBoundary, Department, District, Leader, StaffProfile
 from geo.recent_changes import audited_models
 from markets.models import CalendarException, Closure, MarketZone
 from sites.models import Blocker, LivelihoodWork, Milestone, ProgressReport, Project
@@ -51,7 +52,7 @@ def _rows(html: str) -> list[dict[str, str]]:
 def test_every_history_model_keeps_the_address():
     assert set(audited_models()) == {
         Project, ProgressReport, Blocker, LivelihoodWork, Milestone, MarketZone, Closure,
-        CalendarException,
+        CalendarException, Department, Leader, District, CityBoundary, StaffProfile,
     }
     for model in audited_models():
         field = model.history.model._meta.get_field("history_client_ip")
@@ -144,7 +145,7 @@ def test_the_view_lists_a_write_with_who_where_when_and_why(admin_client, city, 
         history_date=dt.datetime(2026, 12, 1, 16, 30, 5, tzinfo=dt.UTC))
     zone.history.filter(history_type="+").update(
         history_date=dt.datetime(2026, 12, 1, 16, 0, 0, tzinfo=dt.UTC))
-    response = admin_client.get(AUDIT)
+    response = admin_client.get(AUDIT, {"model": "markets.marketzone"})
     assert response.status_code == 200
     rows = _rows(response.content.decode())
     assert [(row["when"], row["kind"], row["user"], row["address"], row["reason"])
@@ -172,7 +173,8 @@ def test_a_deleted_row_links_to_its_history_only(admin_client, project_factory):
 
 @pytest.fixture
 def many_changes(project_factory, city, zone_factory, urban, user_factory):
-    """60 project rows created by the shell (no user), 3 zone changes by urban, 1 by another."""
+    """60 projects, their department and leader, the city, 2 zones (all by the shell, no user);
+    3 zone changes by urban, 1 by another."""
     for _ in range(60):
         project_factory()
     other = user_factory("urban_management")
@@ -187,13 +189,13 @@ def many_changes(project_factory, city, zone_factory, urban, user_factory):
 
 @pytest.mark.django_db
 def test_filters_and_pages(admin_client, many_changes, urban):
-    # 60 projects + 2 zones created + 4 zone changes = 66 changes; 50 a page.
+    # 60 projects + department + leader + city + 2 zones created + 4 zone changes = 69 changes.
     first = admin_client.get(AUDIT).content.decode()
-    assert "共 66 条修改" in first
+    assert "共 69 条修改" in first
     assert len(_rows(first)) == 50
     assert "第 1 / 2 页" in first
     second = admin_client.get(AUDIT, {"page": 2}).content.decode()
-    assert len(_rows(second)) == 16
+    assert len(_rows(second)) == 19
     zones = _rows(admin_client.get(AUDIT, {"model": "markets.marketzone"}).content.decode())
     assert len(zones) == 6
     assert all(row["record"].startswith("集市区域") for row in zones)
@@ -220,15 +222,15 @@ def test_a_bad_filter_is_400(admin_client, query):
 def test_a_page_past_the_end_shows_the_last(admin_client, many_changes):
     html = admin_client.get(AUDIT, {"page": 9}).content.decode()
     assert "第 2 / 2 页" in html
-    assert len(_rows(html)) == 16
+    assert len(_rows(html)) == 19
 
 
 @pytest.mark.django_db
 def test_the_view_reads_a_page_in_a_fixed_number_of_queries(admin_client, many_changes,
                                               django_assert_num_queries):
-    # Session and user for the admin, the count and the page (each one UNION over the 8
+    # Session and user for the admin, the count and the page (each one UNION over the 13
     # history tables), and the city's extent (geo.context_processors, on every page), whether
-    # the page has 16 rows or 50.
+    # the page has 19 rows or 50.
     for query in ({}, {"page": 2}, {"model": "markets.marketzone"}, {"user": "nobody"}):
         with django_assert_num_queries(5):
             assert admin_client.get(AUDIT, query).status_code == 200
@@ -269,3 +271,19 @@ def test_a_report_is_named_by_its_project_and_month(admin_client, project_factor
     )
     rows = _rows(admin_client.get(AUDIT, {"model": "sites.progressreport"}).content.decode())
     assert [row["record"] for row in rows] == ["进度月报: 铝深加工项目 2026-11-01 ( 历史 )"]
+
+
+@pytest.mark.django_db
+def test_an_admin_write_to_reference_data_records_user_address_and_time(admin_client,
+                                                                         department):
+    before = timezone.now()
+    response = admin_client.post(f"/admin/geo/department/{department.pk}/change/", {
+        "code": department.code, "name": "发展和改革委员会", "name_en": department.name_en,
+    }, **PROXY)
+    assert response.status_code == 302
+    record = department.history.latest()
+    assert (record.history_type, record.name, record.history_user.username,
+            record.history_client_ip) == ("~", "发展和改革委员会", "root", "203.0.113.20")
+    assert before <= record.history_date <= timezone.now()
+    history = admin_client.get(f"/admin/geo/department/{department.pk}/history/")
+    assert "203.0.113.20" in history.content.decode()
