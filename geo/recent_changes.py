@@ -51,7 +51,7 @@ def _label_expression(model: type[models.Model]) -> models.Expression:
     dates = [field.name for field in model._meta.concrete_fields
              if type(field) is models.DateField]
     for field in model._meta.concrete_fields:
-        if field.many_to_one:
+        if field.many_to_one or field.one_to_one:
             parent_names = {f.name for f in field.related_model._meta.concrete_fields}
             for field_name in LABEL_FIELDS:
                 if field_name in parent_names:

@@ -16,6 +16,7 @@ from geo.recent_changes import audited_models
 from markets.models import CalendarException, Closure, MarketZone
 from sites.models import Blocker, LivelihoodWork, Milestone, ProgressReport, Project
 from sites.services import blocker_add
+from tests.conftest import DEMO_PASSWORD
 
 AUDIT = "/admin/audit/"
 PROXY = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.20"}
@@ -287,3 +288,44 @@ def test_an_admin_write_to_reference_data_records_user_address_and_time(admin_cl
     assert before <= record.history_date <= timezone.now()
     history = admin_client.get(f"/admin/geo/department/{department.pk}/history/")
     assert "203.0.113.20" in history.content.decode()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_admin_journey_a_change_then_the_latest_changes(page, signin, demo_city):
+    """The admin edits a holiday in /admin/ (behind nginx), then finds it on /admin/audit/."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_extra_http_headers({"X-Forwarded-For": "6.6.6.6, 203.0.113.77"})
+    signin("admin", DEMO_PASSWORD)
+    holiday = CalendarException.objects.order_by("date").first()
+    page.goto(f"{page.base_url}/admin/markets/calendarexception/{holiday.pk}/change/")
+    page.fill("#id_name", f"{holiday.name}（调整）")
+    with page.expect_navigation():
+        page.click("input[name=_save]")
+
+    page.goto(f"{page.base_url}/admin/")
+    with page.expect_navigation():
+        page.click("#audit-link")
+    assert page.url == f"{page.base_url}{AUDIT}"
+    first = page.locator("#audit-table tbody tr.audit-row").first
+    assert first.locator(".audit-kind").inner_text().startswith("~")
+    assert first.locator(".audit-user").inner_text() == "admin"
+    assert first.locator(".audit-address").inner_text() == "203.0.113.77"
+    assert f"{holiday.name}（调整）" in first.locator(".audit-record").inner_text()
+    page.screenshot(path="/tmp/h6-journey-audit.png", full_page=False)
+
+    # Filtered by kind of record and user: the one change.
+    page.select_option("#id_model", "markets.calendarexception")
+    page.fill("#id_user", "admin")
+    with page.expect_navigation():
+        page.click("#audit-filters button[type=submit]")
+    assert page.locator("#audit-table tbody tr.audit-row").count() == 1
+    assert page.locator("#audit-summary").inner_text() == "共 1 条修改"
+    page.screenshot(path="/tmp/h6-journey-audit-filtered.png", full_page=False)
+
+
+@pytest.mark.django_db
+def test_a_staff_profile_is_named_by_its_user(admin_client, user_factory, department):
+    user_factory("department_staff", department=department, username="zhang")
+    rows = _rows(admin_client.get(AUDIT, {"model": "geo.staffprofile"}).content.decode())
+    assert [row["record"] for row in rows] == ["工作人员信息: zhang ( 历史 )"]
