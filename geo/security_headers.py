@@ -1,10 +1,11 @@
 """The portal's security headers: the Content-Security-Policy's sources and Permissions-Policy.
 
-django-csp (settings ``CONTENT_SECURITY_POLICY``) writes the CSP of every page; this module
-derives the basemap's tile origins from the settings for its ``img-src``, builds the separate
-policy of the self-contained printable map (its inline scripts allowed by hash, nothing else),
-and sets ``Permissions-Policy``, which Django does not: geolocation is off except on the views
-marked with ``allow_geolocation`` (the public market list's "near me").
+django-csp (settings ``CONTENT_SECURITY_POLICY``) writes the CSP of every page; this module's
+middleware adds the basemap's tile origins, read from the settings, to its ``img-src``. The
+module also builds the separate policy of the self-contained printable map (its inline scripts
+allowed by hash, nothing else) and sets ``Permissions-Policy``, which Django does not:
+geolocation is off except on the views marked with ``allow_geolocation`` (the public market
+list's "near me").
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from functools import wraps
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:  # settings import this module: keep it free of Django imports
+from csp.middleware import CSPMiddleware, PolicyParts
+from django.conf import settings
+
+if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
 
 # Tianditu's WMTS hosts t0…t7 (static/js/basemap.js, subdomains "01234567").
@@ -45,6 +49,23 @@ def tile_origins(basemap: str, url: str) -> list[str]:
     if "{" in host or "}" in host:  # another placeholder in the host: allow the parent domain
         host = "*." + host.split(".", 1)[1]
     return [f"{parts.scheme}://{host}"]
+
+
+class PortalCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the configured basemap's tile origins added to img-src.
+
+    Read per response, not frozen at start-up, so the policy always matches the basemap the
+    pages are configured with (geo.context_processors.portal).
+    """
+
+    def get_policy_parts(self, request: HttpRequest, response: HttpResponseBase,
+                         report_only: bool = False) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        tiles = tile_origins(settings.BASEMAP, settings.BASEMAP_URL)
+        if tiles and not report_only:
+            parts.update = {**(parts.update or {}),
+                            "img-src": [*(parts.update or {}).get("img-src", []), *tiles]}
+        return parts
 
 
 def script_hashes(html: str) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from geo import client_address, gislibs, security_headers
+from geo import client_address, gislibs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -66,8 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # CONTENT_SECURITY_POLICY below; Permissions-Policy (geo.security_headers).
-    "csp.middleware.CSPMiddleware",
+    # CONTENT_SECURITY_POLICY below (plus the basemap's tiles); Permissions-Policy.
+    "geo.security_headers.PortalCSPMiddleware",
     "geo.security_headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -266,14 +266,14 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # --- Security headers (geo/security_headers.py) ------------------------------------------
 # No inline script anywhere: pages pass their config with json_script (data, never run) and
 # load their code from /static/. Styles may be inline: Leaflet, Geoman and Swagger UI set
-# style attributes. Images: our static files, data: URIs (icons in vendored CSS) and the tiles.
+# style attributes. Images: our static files and data: URIs (icons in vendored CSS); the
+# middleware adds the tile origins of BASEMAP/BASEMAP_URL to img-src.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:",
-                    *security_headers.tile_origins(BASEMAP, BASEMAP_URL)],
+        "img-src": ["'self'", "data:"],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

@@ -51,7 +51,7 @@ def open_file(page, html: str, path: Path) -> None:
     """Write ``html`` to ``path``, open it as file://… and wait until the map has drawn."""
     path.write_text(html, encoding="utf-8")
     page.goto(path.as_uri())
-    page.wait_for_function("window.battleMap && window.battleMap.count !== undefined")
+    page.wait_for_function("() => window.battleMap && window.battleMap.count !== undefined")
 
 
 def boxes_overlap(a: dict, b: dict) -> bool:

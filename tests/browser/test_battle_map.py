@@ -25,13 +25,14 @@ def test_filter_by_department_updates_map_and_url(page, project_factory, departm
     _loaded(page)
     assert page.evaluate("window.portalMap.counts.projects") == 2
     page.select_option("#filter-department", "jtj")
-    page.wait_for_function("window.portalMap.counts.projects === 1")
+    page.wait_for_function("() => window.portalMap.counts.projects === 1")
     assert "department=jtj" in page.url
     assert "department=jtj" in page.get_attribute("#battle-map-link", "href")
 
     # The shared URL restores the filtered view.
     page.goto(page.base_url + "/?department=jtj")
-    page.wait_for_function("window.portalMap && window.portalMap.params?.projects?.department")
+    page.wait_for_function(
+        "() => window.portalMap && window.portalMap.params?.projects?.department")
     _loaded(page)
     assert page.evaluate("window.portalMap.counts.projects") == 1
     assert page.input_value("#filter-department") == "jtj"
@@ -46,7 +47,7 @@ def test_popup_shows_a_lights_reason(page, login, project_factory, user_factory)
     login(user_factory("leaders"))
 
     page.goto(page.base_url + "/?as_of=2026-06")
-    page.wait_for_function("window.portalMap && window.portalMap.params?.projects?.as_of")
+    page.wait_for_function("() => window.portalMap && window.portalMap.params?.projects?.as_of")
     _loaded(page)
     assert page.input_value("#filter-month") == "5"  # Jan..Jun: the sixth step
     page.locator("#map path.portal-projects").first.click()
@@ -81,7 +82,7 @@ def test_submit_a_progress_report_and_see_the_map_change(page, login, project_fa
     login(user_factory("department_staff", department=department))
 
     page.goto(page.base_url + "/?stage=construction")
-    page.wait_for_function("window.portalMap && window.portalMap.params?.projects?.stage")
+    page.wait_for_function("() => window.portalMap && window.portalMap.params?.projects?.stage")
     _loaded(page)
     assert page.evaluate("window.portalMap.counts.projects") == 0
 
@@ -96,7 +97,7 @@ def test_submit_a_progress_report_and_see_the_map_change(page, login, project_fa
     assert "1500" in page.inner_text("#reports-table")
 
     page.goto(page.base_url + "/?stage=construction")
-    page.wait_for_function("window.portalMap && window.portalMap.params?.projects?.stage")
+    page.wait_for_function("() => window.portalMap && window.portalMap.params?.projects?.stage")
     _loaded(page)
     assert page.evaluate("window.portalMap.counts.projects") == 1
     page.locator("#map path.portal-projects").first.click()

@@ -271,7 +271,7 @@ def test_filters_follow_to_the_dashboard_and_back(page, login, project_factory, 
     page.locator("#map-status[data-loaded='true']").wait_for(state="attached")
     dashboard = page.locator(".site-nav a", has_text="工作台")
     page.wait_for_function(
-        "document.querySelector(\".site-nav a[href^='/dashboard/']\").search !== ''")
+        "() => document.querySelector(\".site-nav a[href^='/dashboard/']\").search !== ''")
     assert page.locator(".site-nav a", has_text="地图").get_attribute("href") == \
         "/?stage=construction&as_of=2026-06"
     with page.expect_navigation():
@@ -299,7 +299,7 @@ def test_a_refused_report_lands_on_the_form_with_a_banner(
     form.locator("#id_note").press_sequentially("本月设备进场")
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
-    page.wait_for_function("document.activeElement && document.activeElement.id === "
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === "
                            "'id_percent_complete'")
     # The form is in view, its first invalid field focused, the typed values kept.
     assert form.evaluate("f => { const r = f.getBoundingClientRect();"

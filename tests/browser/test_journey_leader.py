@@ -44,7 +44,7 @@ def _download_battle_map(page) -> str:
     popup = popup_info.value
     _watch(popup, page.console_errors)
     # The tab shows the map as well as the file will (served here over http).
-    popup.wait_for_function("window.battleMap && window.battleMap.count !== undefined")
+    popup.wait_for_function("() => window.battleMap && window.battleMap.count !== undefined")
     html = response.text()
     popup.close()
     return html
@@ -109,7 +109,7 @@ def test_leader_journey(page, signin, demo_city, file_page, tmp_path):
     # Clear the filters: the printable map of the whole city draws all 155 projects.
     with page.expect_response(lambda r: "/api/v1/projects" in r.url):
         page.click(".map-filters button[type=reset]")
-    page.wait_for_function(f"window.portalMap.counts.projects === {DEMO_PROJECTS}")
+    page.wait_for_function(f"() => window.portalMap.counts.projects === {DEMO_PROJECTS}")
     assert "light=" not in (page.get_attribute("#battle-map-link", "href") or "")
     works = page.evaluate("window.portalMap.counts.livelihood")
     html = _download_battle_map(page)

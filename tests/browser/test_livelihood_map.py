@@ -73,7 +73,7 @@ def test_staff_see_works_in_their_light_and_filter_by_it(page, login, livelihood
     page.keyboard.press("Escape")
 
     page.select_option("#filter-milestone_light", "late")
-    page.wait_for_function("window.portalMap.counts.livelihood === 1")
+    page.wait_for_function("() => window.portalMap.counts.livelihood === 1")
     assert "milestone_light=late" in page.url
     assert page.evaluate("window.portalMap.params.livelihood") == {"light": "late"}
     assert page.locator("#map path.portal-livelihood").count() == 1
@@ -81,7 +81,7 @@ def test_staff_see_works_in_their_light_and_filter_by_it(page, login, livelihood
 
     # The shared URL restores the filtered view.
     page.goto(page.base_url + "/?milestone_light=late")
-    page.wait_for_function("window.portalMap && window.portalMap.params?.livelihood?.light")
+    page.wait_for_function("() => window.portalMap && window.portalMap.params?.livelihood?.light")
     _loaded(page)
     assert page.evaluate("window.portalMap.counts.livelihood") == 1
     assert page.input_value("#filter-milestone_light") == "late"

@@ -154,7 +154,7 @@ def test_detail_page_links_and_map(geo_page, three_zones):
     zone = MarketZone.objects.get(name="甲")
     page = geo_page(granted=False)
     page.goto(f"{page.base_url}/markets/{zone.pk}/?at={AT}")
-    page.wait_for_function("window.marketDetail && window.marketDetail.ready")
+    page.wait_for_function("() => window.marketDetail && window.marketDetail.ready")
     assert page.locator(".status-text").first.inner_text() == "营业中，至 22:00"
     assert page.locator("#market-map path.market-zone").count() == 1
     # Directions are plain links (nothing is loaded from Amap); a square's centre is its point.

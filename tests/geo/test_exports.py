@@ -368,7 +368,7 @@ def test_map_export_menu_links_carry_the_filters(page, live_server, project_fact
     # Filter the map as the page's filter controls do; the links follow.
     page.evaluate("window.portalMap.reload({projects: {stage: 'construction'}})")
     page.wait_for_function(
-        "document.querySelector(\"a[data-layer='projects'][data-format='csv']\")"
+        "() => document.querySelector(\"a[data-layer='projects'][data-format='csv']\")"
         ".getAttribute('href').includes('stage=construction')"
     )
     with page.expect_download() as info:
