@@ -96,15 +96,17 @@ def resolve_client_address(
     right past trusted addresses to the first untrusted one. Malformed entries are skipped.
     """
     peer_address = _parse_address(peer)
-    if peer_address is None:
-        return ""
     if proxies.count:
+        # The peer is taken to be the nearest proxy whatever its address, so a count also
+        # works over a unix socket (nginx to gunicorn), where there is no peer address.
         hops = forwarded_hops(forwarded_for)
         if not hops:
-            return str(peer_address)
+            return str(peer_address) if peer_address else ""
         # Fewer hops than proxies: the request skipped the outer ones; the left-most entry was
         # still written by a trusted proxy (the header's left part is never read beyond N).
         return str(hops[-min(proxies.count, len(hops))])
+    if peer_address is None:
+        return ""
     if not proxies.trusts(peer_address):
         return str(peer_address)
     hops = forwarded_hops(forwarded_for)

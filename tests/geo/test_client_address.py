@@ -48,6 +48,8 @@ CASES = [
     ("1", "127.0.0.1", "203.0.113.9, garbage", "203.0.113.9"),  # malformed entries skipped
     ("1", "127.0.0.1", "2001:DB8:0:0::7", "2001:db8::7"),  # IPv6, in its canonical form
     ("1", "127.0.0.1", "not, an, address", "127.0.0.1"),
+    ("1", "", "203.0.113.9", "203.0.113.9"),  # nginx over a unix socket: no peer address
+    (CIDRS, "", "203.0.113.9", ""),  # ... which no CIDR can match: use a count there
     # Two hops: skip the inner proxy's entry (10.0.0.2), take the one before it.
     ("2", "127.0.0.1", "6.6.6.6, 203.0.113.9, 10.0.0.2", "203.0.113.9"),
     # A count larger than the hops: the left-most entry, still written by one of our proxies.
