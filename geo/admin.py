@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 
-from geo.models import CityBoundary, Department, District, Leader, StaffProfile
+from geo.models import CityBoundary, Department, District, Leader, RateCounter, StaffProfile
 from geo.widgets import LeafletGeometryWidget
 
 
@@ -61,3 +65,24 @@ class StaffProfileAdmin(AuditedHistoryAdmin):
     list_select_related = ["user", "department"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "department__name"]
     autocomplete_fields = ["user", "department"]
+
+
+@admin.register(RateCounter)
+class RateCounterAdmin(admin.ModelAdmin):
+    """Who is being rate-limited now: read-only; deleting a client's rows lifts its limit."""
+
+    list_display = ["scope", "ident", "window_started", "hits"]
+    list_filter = ["scope"]
+    search_fields = ["ident"]
+    ordering = ["-window_start", "-hits"]
+
+    @admin.display(description=_("window start"), ordering="window_start")
+    def window_started(self, counter: RateCounter) -> str:
+        moment = dt.datetime.fromtimestamp(counter.window_start, tz=dt.UTC)
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

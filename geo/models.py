@@ -137,15 +137,17 @@ class RateCounter(models.Model):
     and losing them in a crash only lifts the limits for a minute.
     """
 
-    scope = models.CharField(max_length=40)
-    ident = models.CharField(max_length=255)
+    scope = models.CharField(_("limit"), max_length=40)
+    ident = models.CharField(_("client address"), max_length=255)
     # Epoch seconds (UTC): the window is [window_start, window_start + its duration).
-    window_start = models.BigIntegerField()
+    window_start = models.BigIntegerField(_("window start"))
     # Epoch seconds after which the row no longer counts (the window after this one has ended).
-    expires = models.BigIntegerField(db_index=True)
-    hits = models.PositiveIntegerField(default=0)
+    expires = models.BigIntegerField(_("expires"), db_index=True)
+    hits = models.PositiveIntegerField(_("requests"), default=0)
 
     class Meta:
+        verbose_name = _("rate-limit count")
+        verbose_name_plural = _("rate-limit counts")
         constraints = [
             models.UniqueConstraint(
                 fields=["scope", "ident", "window_start"], name="ratecounter_unique_window"

@@ -364,3 +364,20 @@ def test_redis_down_counts_in_postgresql_instead_of_failing(tmp_path):
             for s in (0, 1)]
     assert hits == [1, 2]  # still counted, so the limits still hold
     assert RateCounter.objects.get(scope="anon_burst", ident="10.9.9.9", window_start=T0).hits == 2
+
+
+@pytest.mark.django_db
+def test_admins_see_the_counts_and_delete_them_to_lift_a_limit(client):
+    RateCounter.objects.create(scope="anon_burst", ident="203.0.113.9", window_start=T0,
+                               expires=T0 + 120, hits=42)
+    client.force_login(User.objects.create_superuser("root", password="pw-for-tests-1"))
+    page = client.get("/admin/geo/ratecounter/").content.decode()
+    # T0 = 2027-01-15 08:00:00 UTC, 16:00:00 in Asia/Shanghai.
+    assert "203.0.113.9" in page
+    assert "2027-01-15 16:00:00" in page
+    assert "限流计数" in page
+    assert client.get("/admin/geo/ratecounter/add/").status_code == 403
+    counter = RateCounter.objects.get()
+    assert client.post(f"/admin/geo/ratecounter/{counter.pk}/delete/",
+                       {"post": "yes"}).status_code == 302
+    assert not RateCounter.objects.exists()
