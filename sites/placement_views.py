@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from geo.models import CityBoundary
 from sites import selectors, services
@@ -57,7 +57,7 @@ def _check_office(request: HttpRequest) -> None:
         raise PermissionDenied(str(services.ONLY_OFFICE_PLACES))
 
 
-@require_GET
+@require_safe
 def unplaced_queue(request: HttpRequest) -> HttpResponse:
     """The queue: every project not yet placed, each with its own placing form."""
     if not request.user.is_authenticated:

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from geo import roles, security_headers
 from geo.models import Department, District, Leader
@@ -239,7 +239,7 @@ def _project_context(
     return context
 
 
-@require_GET
+@require_safe
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A key project: figures, light and reasons, chart, blockers, reports, history, map.
 
@@ -315,7 +315,7 @@ def blocker_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("project-detail", pk=blocker.project_id)
 
 
-@require_GET
+@require_safe
 def my_projects(request: HttpRequest) -> HttpResponse:
     """Department staff: their department's projects, each with a link to its report form.
 
@@ -350,7 +350,7 @@ def my_projects(request: HttpRequest) -> HttpResponse:
     }, status=status)
 
 
-@require_GET
+@require_safe
 def livelihood_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A livelihood work: figures, milestones (on time / late / done), map."""
     staff = is_staff_reader(request.user)
@@ -373,7 +373,7 @@ def livelihood_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }, status=400 if refused else 200)
 
 
-@require_GET
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     """KPI cards and tables by department and leader (staff; filters as on the map)."""
     if not request.user.is_authenticated:
@@ -396,7 +396,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     })
 
 
-@require_GET
+@require_safe
 def battle_map_export(request: HttpRequest) -> HttpResponse:
     """The filtered projects and livelihood works as one self-contained folium HTML file."""
     from sites import printmap  # folium is heavy: imported only here (HOUSE_STYLE 5)

@@ -187,3 +187,12 @@ def test_export_escapes_names_in_popups_and_data(projects, project_factory):
     assert "\\u003cimg" not in text  # not even as data a tooltip would set as HTML
     # The popup HTML is escaped, then carried in a JSON string with "<" written \u003c.
     assert "&lt;img src=x onerror=alert(1)&gt;" in text
+
+
+@pytest.mark.django_db
+def test_head_is_answered_like_get():
+    # RFC 9110 §9.3.2: HEAD is GET without the body (a link checker or a proxy asks it).
+    client = Client()
+    assert client.head("/export/battle-map.html").status_code == 200
+    assert client.head("/dashboard/").status_code == 302  # to the login page, as GET
+    assert client.post("/export/battle-map.html").status_code == 405
