@@ -151,3 +151,21 @@ def test_dashboard_is_for_staff(user_factory, late_project, role, status):
         assert 'id="by-department"' in text
         assert 'id="by-leader"' in text
         assert "发改委" in text
+
+
+@pytest.mark.django_db
+def test_dashboard_money_reads_in_yi_and_wan(project_factory, user_factory):
+    # Planned 40,000 + 30,000 万元 = 7.0 亿元; completed 25,000 + 4,000 = 29,000 万元 = 2.9 亿元;
+    # rate 29,000 / 70,000 = 41.43% → "41.4%". The bond target is 10,000,000 万元 = 1,000 亿元.
+    project_factory(planned_investment_year=Decimal("40000"),
+                    completed_investment_year=Decimal("25000"), stage="construction")
+    project_factory(planned_investment_year=Decimal("30000"),
+                    completed_investment_year=Decimal("4000"), stage="construction")
+    client = Client()
+    client.force_login(user_factory("leaders"))
+    text = client.get("/dashboard/").content.decode()
+    assert "2.9 亿元 / 7.0 亿元" in text
+    assert "41.4%" in text
+    assert "0 万元 / 1,000.0 亿元" in text
+    english = _client(user_factory("leaders")).get("/dashboard/").content.decode()
+    assert "290.0 million yuan of 700.0 million yuan" in english
