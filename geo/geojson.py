@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import psycopg2.extensions
-from django.db import connection
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -203,7 +203,8 @@ def feature_collection(
         queryset, geom=geom, properties=properties, computed=computed
     )
     head = dumps({"type": "FeatureCollection", **(members or {})})[:-1] + ',"features":['
-    with connection.cursor() as cursor:
+    # connections[queryset.db]: the router's choice (the read replica for anonymous reads).
+    with connections[queryset.db].cursor() as cursor:
         raw = cursor.cursor  # the driver's cursor, to read text columns as bytes
         psycopg2.extensions.register_type(psycopg2.extensions.BYTES, raw)
         cursor.execute(rows_sql, params)
@@ -227,7 +228,7 @@ def feature(
     rows_sql, params = features_sql(
         queryset[:1], geom=geom, properties=properties, computed=computed
     )
-    with connection.cursor() as cursor:
+    with connections[queryset.db].cursor() as cursor:
         cursor.execute(f"SELECT f.feature::text FROM ({rows_sql}) f", params)
         row = cursor.fetchone()
     return row[0] if row else None
@@ -238,7 +239,7 @@ def feature_dicts(
 ) -> list[dict]:
     """Features as dicts, for layers whose properties Python completes (e.g. market hours)."""
     rows_sql, params = features_sql(queryset, geom=geom, properties=properties)
-    with connection.cursor() as cursor:
+    with connections[queryset.db].cursor() as cursor:
         cursor.execute(f"SELECT f.feature::text FROM ({rows_sql}) f", params)
         return [json.loads(row[0]) for row in cursor.fetchall()]
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connections
 from django.db.models import Max, Min
 from django.http import HttpResponse
 from django.utils import timezone
@@ -211,7 +211,7 @@ class ItemsView(OgcView):
         features, returned = "[]", 0
         if compiled is not None:
             rows_sql, sql_params = compiled
-            with connection.cursor() as cursor:
+            with connections[queryset.db].cursor() as cursor:
                 cursor.execute(
                     f"SELECT '[' || coalesce(string_agg(f.feature, ','), '') || ']', count(*) "
                     f"FROM ({rows_sql}) f",
@@ -272,7 +272,7 @@ class ItemView(OgcView):
         rows_sql, sql_params = features_sql(
             queryset, geom=layer.geom, properties=layer.properties(staff)
         )
-        with connection.cursor() as cursor:
+        with connections[queryset.db].cursor() as cursor:
             cursor.execute(f"SELECT f.feature::text FROM ({rows_sql}) f", sql_params)
             row = cursor.fetchone()  # the id is a plain bigint here, so the SQL compiles
         if row is None:

@@ -70,6 +70,10 @@ MIDDLEWARE = [
     "geo.security_headers.PortalCSPMiddleware",
     "geo.security_headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything that queries: a database failure is a 503 with Retry-After, idempotent
+    # requests retried once (geo/db_errors.py); then where this request reads (geo/db_routing.py).
+    "geo.db_errors.DatabaseErrorMiddleware",
+    "geo.db_routing.ReplicaRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -106,7 +110,7 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database_url() -> str:
     """DATABASE_URL, else the project-local cluster written by scripts/db.sh to var/."""
     url = os.environ.get("DATABASE_URL", "").strip()
     local = VAR_DIR / "database_url"
@@ -117,15 +121,51 @@ def _database() -> dict:
             "No database: set DATABASE_URL=postgis://user:pass@host/db, "
             "or run `make run` to start the project-local PostGIS cluster."
         )
+    return url
+
+
+def _replica_url() -> str:
+    """DATABASE_REPLICA_URL, else the local standby's (``scripts/db.sh standby``) when the local
+    primary is in use; empty: no replica."""
+    url = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+    local = VAR_DIR / "database_replica_url"
+    if not url and not os.environ.get("DATABASE_URL", "").strip() and local.exists():
+        url = local.read_text().strip()
+    return url
+
+
+def _database(url: str, *, connect_timeout: int = 5) -> dict:
     config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
     config["ENGINE"] = "django.contrib.gis.db.backends.postgis"
-    config.setdefault("OPTIONS", {})["connect_timeout"] = 5
+    config.setdefault("OPTIONS", {})["connect_timeout"] = connect_timeout
+    # A persistent connection that died with a server restart is noticed at the start of the
+    # next request (one round trip) instead of failing that request's first query.
+    config["CONN_HEALTH_CHECKS"] = True
     # Parallel test runs (several developers' suites on one cluster) pick distinct names.
     config["TEST"] = {"NAME": "test_portal" + os.environ.get("TEST_DB_SUFFIX", "")}
     return config
 
 
-DATABASES = {"default": _database()}
+DATABASES = {"default": _database(_database_url())}
+# The read replica (README, "Read replica"): anonymous reads of public data, geo/db_routing.py.
+REPLICA_URL = _replica_url()
+READ_REPLICA = "replica" if REPLICA_URL else None
+if REPLICA_URL:
+    # Tests read the primary: the alias mirrors the test database and the suite turns it off.
+    DATABASES["replica"] = {**_database(REPLICA_URL, connect_timeout=2),
+                            "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["geo.db_routing.PrimaryReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "5"))
+REPLICA_STICKY_SECONDS = int(os.environ.get("REPLICA_STICKY_SECONDS", "10"))
+REPLICA_CHECK_SECONDS = 1.0  # how often each process asks the replica for its lag
+REPLICA_RETRY_SECONDS = 2.0  # how long a replica that failed is left alone
+# Paths (regular expressions on the path) whose anonymous GETs may read the replica.
+REPLICA_READ_PATHS = [
+    r"/api/v1/(projects|livelihood|markets)(/|\.|$)(?!.*/history/)",
+    r"/api/v1/stats/$",
+    r"/markets/",
+    r"/ogcapi(/|$)",
+]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -290,6 +330,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Probes call the application directly, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

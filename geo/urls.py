@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from geo import accounts, audit_admin
+from geo import accounts, audit_admin, health
 from geo.api.schema import ApiDocsView
 
 # Reset by mail needs a mail server the city does not run: each of Django's reset URLs answers
@@ -22,6 +22,8 @@ handler404 = "geo.error_pages.not_found"
 handler500 = "geo.error_pages.server_error"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/audit/", audit_admin.latest_changes, name="admin-audit"),
     path("admin/", admin.site.urls),

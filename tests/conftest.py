@@ -32,6 +32,15 @@ def _fast_password_hashing():
 
     dj_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
+@pytest.fixture(autouse=True, scope="session")
+def _reads_from_the_primary():
+    """The suite reads the primary even when a standby runs (make prod); tests of the router
+    set up their own replica (tests/geo/test_db_routing.py)."""
+    from django.conf import settings as dj_settings
+
+    dj_settings.READ_REPLICA = None
+
 # The demo frame (DOMAIN.md): lon 98.20-98.36, lat 39.74-39.84.
 CITY = Polygon.from_bbox((98.20, 39.74, 98.36, 39.84))
 CITY.srid = 4326

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.gis.db.models import GeometryField
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone, translation
@@ -133,7 +133,8 @@ def _version_sql(models: tuple[type[Model], ...]) -> str:
 
 def data_version(models: Sequence[type[Model]]) -> str:
     """The version of the data in ``models``' tables: changes with every write (one query)."""
-    with connection.cursor() as cursor:
+    # Where the body is read from (the replica for anonymous reads), so tag and body agree.
+    with connections[router.db_for_read(models[0])].cursor() as cursor:
         cursor.execute(_version_sql(tuple(models)))
         return cursor.fetchone()[0]
 

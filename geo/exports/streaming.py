@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from uuid import uuid4
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import QuerySet
 
 from geo.geojson import dumps, features_sql
@@ -41,7 +41,9 @@ def stream_features(
     rows_sql, params = compiled
     # A named cursor needs a transaction; without WITH HOLD the rows flow as the query runs
     # instead of being materialised server-side first.
-    with transaction.atomic():
+    db = queryset.db  # the router's choice: the read replica for an anonymous download
+    connection = connections[db]
+    with transaction.atomic(using=db):
         connection.ensure_connection()
         with connection.cursor() as setup:
             # Every row will be read: plan for the whole result, not a fast first row (a
