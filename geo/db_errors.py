@@ -38,8 +38,7 @@ logger = logging.getLogger(__name__)
 CONNECTION, CONFLICT, RESOURCES = "connection", "conflict", "resources"
 
 UNAVAILABLE = gettext_lazy(
-    "The database is briefly unavailable. Nothing was changed; please try again in a few "
-    "seconds."
+    "The database is briefly unavailable. Nothing was changed; please try again in a few seconds."
 )
 CONFLICTED = gettext_lazy(
     "Your request collided with another change at the same moment and was not applied. "
@@ -102,16 +101,15 @@ def unavailable(request: HttpRequest, failure: Failure) -> HttpResponse:
     Neither touches the database (the page is rendered without context processors).
     """
     detail = str(MESSAGES[failure.kind])
-    wants_html = not is_api_path(request.path) and "text/html" in request.headers.get(
-        "Accept", ""
-    )
+    wants_html = not is_api_path(request.path) and "text/html" in request.headers.get("Accept", "")
     if wants_html:
         body = loader.get_template("503.html").render({"detail": detail})
         response = HttpResponse(body, status=503)
     else:
         response = JsonResponse(
             {"detail": detail, "errors": {}, "code": f"database_{failure.kind}"},
-            status=503, json_dumps_params={"ensure_ascii": False},
+            status=503,
+            json_dumps_params={"ensure_ascii": False},
         )
     response["Retry-After"] = str(RETRY_AFTER[failure.kind])
     # A 503 is about this moment: no cache (nginx's micro-cache included) may keep it.
@@ -191,6 +189,11 @@ class DatabaseErrorMiddleware:
     @staticmethod
     def _log(request: HttpRequest, failure: Failure, *, retrying: bool) -> None:
         logger.warning(
-            "database %s failure (%s) on %s %s: %s%s", failure.kind, failure.sqlstate or "-",
-            request.method, request.path, failure.message, "; retrying once" if retrying else "",
+            "database %s failure (%s) on %s %s: %s%s",
+            failure.kind,
+            failure.sqlstate or "-",
+            request.method,
+            request.path,
+            failure.message,
+            "; retrying once" if retrying else "",
         )

@@ -71,9 +71,12 @@ def _read_paths(patterns: tuple[str, ...]) -> re.Pattern:
 
 
 def _just_wrote(request: HttpRequest) -> bool:
-    return request.get_signed_cookie(
-        STICKY_COOKIE, default=None, salt=_STICKY_SALT, max_age=settings.REPLICA_STICKY_SECONDS
-    ) is not None
+    return (
+        request.get_signed_cookie(
+            STICKY_COOKIE, default=None, salt=_STICKY_SALT, max_age=settings.REPLICA_STICKY_SECONDS
+        )
+        is not None
+    )
 
 
 def replica_eligible(request: HttpRequest) -> bool:
@@ -119,7 +122,12 @@ class ReplicaRoutingMiddleware:
             and replica.alias() is not None
         ):
             response.set_signed_cookie(
-                STICKY_COOKIE, "1", salt=_STICKY_SALT, max_age=settings.REPLICA_STICKY_SECONDS,
-                httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE,
+                STICKY_COOKIE,
+                "1",
+                salt=_STICKY_SALT,
+                max_age=settings.REPLICA_STICKY_SECONDS,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
             )
         return response

@@ -65,8 +65,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
             body["status"] = "unavailable"
     name = replica.alias()
     body["replica"] = (
-        {"configured": True, **replica.state(name).as_dict()} if name
-        else {"configured": False}
+        {"configured": True, **replica.state(name).as_dict()} if name else {"configured": False}
     )
     body["took_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return _answer(body, status=200 if body["status"] == "ok" else 503)

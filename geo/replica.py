@@ -50,8 +50,10 @@ class ReplicaState:
 
     @property
     def usable(self) -> bool:
-        return self.up and self.lag_seconds is not None and (
-            self.lag_seconds <= settings.REPLICA_MAX_LAG_SECONDS
+        return (
+            self.up
+            and self.lag_seconds is not None
+            and (self.lag_seconds <= settings.REPLICA_MAX_LAG_SECONDS)
         )
 
     def as_dict(self) -> dict:
@@ -109,8 +111,7 @@ def state(name: str) -> ReplicaState:
         _states[name] = fresh
     if before is None or before.usable != fresh.usable:
         log = logger.info if fresh.usable else logger.warning
-        log("read replica %r %s: %s", name, "in use" if fresh.usable else "not used",
-            fresh.reason)
+        log("read replica %r %s: %s", name, "in use" if fresh.usable else "not used", fresh.reason)
     return fresh
 
 

@@ -57,14 +57,15 @@ def inject(transactional_db):
                   IF nextval('{name}') <= {times} THEN {ACTIONS[action]} END IF;
                   RETURN NEW;
                 END $$""")
-            cursor.execute(f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE ON {table} "
-                           f"FOR EACH ROW EXECUTE FUNCTION {name}()")
+            cursor.execute(
+                f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION {name}()"
+            )
         made.append((name, table))
 
         def attempts() -> int:
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END "
-                               f"FROM {name}")
+                cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {name}")
                 return cursor.fetchone()[0]
 
         return attempts
@@ -79,6 +80,7 @@ def inject(transactional_db):
 
 
 # --- classification of real errors -------------------------------------------------------
+
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
@@ -101,8 +103,7 @@ def inject(transactional_db):
 def test_real_errors_are_classified_by_sqlstate(sqlstate, kind):
     with pytest.raises(Exception) as caught, transaction.atomic():  # noqa: PT011, SIM117
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '{sqlstate}'; END $$")
+            cursor.execute(f"DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '{sqlstate}'; END $$")
     failure = db_errors.classify(caught.value)
     assert (failure.kind if failure else None) == kind
     if failure:
@@ -111,10 +112,13 @@ def test_real_errors_are_classified_by_sqlstate(sqlstate, kind):
 
 @pytest.mark.django_db
 def test_a_statement_timeout_is_resources():
-    with pytest.raises(Exception) as caught, transaction.atomic():  # noqa: PT011, SIM117
-        with connection.cursor() as cursor:
+    def sleep_past_the_timeout() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL statement_timeout = 10")
             cursor.execute("SELECT pg_sleep(2)")
+
+    with pytest.raises(Exception) as caught:  # noqa: PT011
+        sleep_past_the_timeout()
     assert db_errors.classify(caught.value).kind == "resources"
 
 
@@ -155,8 +159,9 @@ def test_a_read_that_fails_once_is_retried_and_answers(inject, city, zone_factor
         ("disk_full", "60", "database_resources", db_errors.EXHAUSTED),
     ],
 )
-def test_a_read_that_keeps_failing_is_a_503_with_retry_after(inject, action, retry_after, code,
-                                                            message):
+def test_a_read_that_keeps_failing_is_a_503_with_retry_after(
+    inject, action, retry_after, code, message
+):
     attempts = inject(RATE_TABLE, action)
     response = APIClient().get("/api/v1/markets/")
     assert response.status_code == 503
@@ -183,7 +188,8 @@ def test_a_connection_closed_between_requests_is_not_noticed(transactional_db, c
     assert client.get("/api/v1/markets/").status_code == 200
     pid = connection.connection.info.backend_pid
     other = load_backend(connection.settings_dict["ENGINE"]).DatabaseWrapper(
-        connection.settings_dict, alias="killer")
+        connection.settings_dict, alias="killer"
+    )
     with other.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
     other.close()
@@ -213,22 +219,33 @@ def test_the_503_page_is_in_chinese_by_default():
 
 # --- writes: whole or nothing ------------------------------------------------------------
 
+
 def _square(lon: float, lat: float, size: float = 0.001) -> dict:
     poly = Polygon.from_bbox((lon, lat, lon + size, lat + size))
     return json.loads(MultiPolygon(poly, srid=4326).json)
 
 
 def _zone_put(client: APIClient, zone: MarketZone, version: int):
-    body = {"type": "Feature", "geometry": _square(98.3005, 39.8005),
-            "properties": {"name": "改后的名字"}, "reason": "边界调整"}
-    return client.put(f"/api/v1/markets/{zone.pk}/", body, format="json",
-                      HTTP_IF_MATCH=f'"{version}"')
+    body = {
+        "type": "Feature",
+        "geometry": _square(98.3005, 39.8005),
+        "properties": {"name": "改后的名字"},
+        "reason": "边界调整",
+    }
+    return client.put(
+        f"/api/v1/markets/{zone.pk}/", body, format="json", HTTP_IF_MATCH=f'"{version}"'
+    )
 
 
 def _zone_snapshot(pk: int) -> tuple:
     zone = MarketZone.objects.get(pk=pk)
-    return (bytes(zone.boundary.ewkb), zone.version, zone.name, zone.history.count(),
-            MarketZone.history.count())
+    return (
+        bytes(zone.boundary.ewkb),
+        zone.version,
+        zone.name,
+        zone.history.count(),
+        MarketZone.history.count(),
+    )
 
 
 @pytest.fixture
@@ -268,11 +285,12 @@ def test_a_zone_edit_that_conflicts_once_commits_whole_on_the_retry(
     assert (zone.name, zone.version) == ("改后的名字", 2)
     # One history row for the creation, one for the edit: the failed try left none.
     assert list(zone.history.order_by("history_id").values_list("version", "name")) == [
-        (1, "原名"), (2, "改后的名字")]
+        (1, "原名"),
+        (2, "改后的名字"),
+    ]
 
 
-def test_a_zone_edit_cut_off_by_a_restart_writes_nothing(inject, city, zone_factory,
-                                                         urban_client):
+def test_a_zone_edit_cut_off_by_a_restart_writes_nothing(inject, city, zone_factory, urban_client):
     zone = zone_factory(name="原名")
     before = _zone_snapshot(zone.pk)
     attempts = inject(ZONE_HISTORY, "terminate", times=2)
@@ -300,8 +318,14 @@ def test_a_progress_report_is_not_repeated_after_a_failure(
     attempts = inject(Project.history.model._meta.db_table, "conflict", times=1)
     response = api_client.post(
         f"/api/v1/projects/{project.pk}/reports/",
-        {"month": "2026-05", "stage": "construction", "completed_investment": "1200.50",
-         "percent_complete": "30.0", "actual_start": "2026-04-10", "note": ""},
+        {
+            "month": "2026-05",
+            "stage": "construction",
+            "completed_investment": "1200.50",
+            "percent_complete": "30.0",
+            "actual_start": "2026-04-10",
+            "note": "",
+        },
         format="json",
     )
     assert response.status_code == 503
