@@ -5,6 +5,7 @@ export DEBUG ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test stop setup setup-test db migrate demo lint vendor vendor-check lock lock-upgrade bench
+.PHONY: backup restore standby standby-stop
 
 setup:
 	@scripts/setup.sh
@@ -53,3 +54,20 @@ lock-upgrade:
 
 bench:
 	$(PY) -m bench
+
+# A pg_dump (custom format) and its manifest under var/backups/ (or DIR=…); README "Backups".
+backup: db
+	@$(PY) manage.py backup $(if $(DIR),--dir "$(DIR)")
+
+# Restore FILE into an empty database (DB=…, created if missing; default the configured one, which
+# must then be empty) and check row counts, history counts, zone area and sha256 against the manifest.
+restore: db
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/<name>.dump [DB=<empty database>]" >&2; exit 2; }
+	@$(PY) manage.py restore "$(FILE)" $(if $(DB),--database-name "$(DB)")
+
+# The local cluster's streaming hot standby (the read replica; make prod starts it too).
+standby:
+	@scripts/db.sh standby-start
+
+standby-stop:
+	@scripts/db.sh standby-stop
