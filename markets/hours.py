@@ -1,8 +1,9 @@
 """Reads for market hours: parameters, closures and the holiday table, evaluated per zone.
 
 The selectors build features in SQL; this module completes their properties with what only
-Python can compute (``open_now``, ``next_change``, ``status_text``, ``open_tonight``), with one
-query for the closures of all listed zones and one for the holiday table.
+Python can compute (``open_now``, ``next_change``, ``status_text``, ``open_tonight`` and the
+hours in words: ``hours_text``, ``season_text``, ``next_change_text``), with one query for the
+closures of all listed zones and one for the holiday table.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from markets import hours_text
 from markets.calendar import HolidayCalendar, load_calendar
 from markets.models import Closure
 from markets.schedule import ClosureSpan, ZoneHours, local
@@ -185,6 +188,34 @@ def with_hours(
         if f.open_tonight is not None and state.open_tonight != f.open_tonight:
             continue
         feature["properties"].update(state.as_properties())
+        feature["properties"].update(words(hours, state.open_now, state.next_change, f.at))
         feature["properties"]["evaluated_at"] = f.at.isoformat(timespec="seconds")
         kept.append(feature)
     return kept
+
+
+def english() -> bool:
+    """Whether the active language is English (the hours in words come in Chinese or English)."""
+    return (get_language() or "").startswith("en")
+
+
+def words(
+    hours: ZoneHours, open_now: bool, next_change: dt.datetime | None, at: dt.datetime
+) -> dict:
+    """The hours as a visitor reads them, in the active language (markets.hours_text)."""
+    en = english()
+    return {
+        "hours_text": hours_text.describe(hours.rule, english=en),
+        "season_text": hours_text.season_line(hours.rule, english=en),
+        "next_change_text": hours_text.next_change_line(
+            open_now, next_change, local(at), english=en
+        )
+        if hours.can_open
+        else None,
+    }
+
+
+def hide_rule(features: Iterable[dict]) -> None:
+    """Drop the raw OSM ``opening_hours`` string (staff only; the public reads the words)."""
+    for feature in features:
+        feature["properties"].pop("opening_hours", None)

@@ -9,6 +9,7 @@ the computed state and next change; the raw OSM string is for staff.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -145,3 +146,65 @@ def describe(rule: ParsedRule | None, *, english: bool = False) -> list[str] | N
     lines = [_line(p, english) for p in regular]
     lines += [_holiday_line(p, regular, english) for p in found if p.holiday]
     return lines
+
+
+def season_line(rule: ParsedRule | None, *, english: bool = False) -> str | None:
+    """ "本季 7–10月" when every ordinary part of the rule keeps the same months, else None."""
+    found = parts(rule) if rule is not None else None
+    if not found:
+        return None
+    months = {p.months for p in found if not p.holiday}
+    if len(months) != 1 or not next(iter(months)):
+        return None
+    when = season(next(iter(months)), english)
+    return f"Season: {when}" if english else f"本季 {when}"
+
+
+# The evening starts here: a market opening at or after 17:00 today opens "tonight".
+EVENING_FROM = dt.time(17, 0)
+WEEK = dt.timedelta(days=7)
+
+
+def _clock(moment: dt.datetime, since: dt.datetime) -> str:
+    # A midnight that ends the evening reads 24:00 (as markets.schedule.clock does).
+    if moment.time() == dt.time(0) and moment.date() > since.date():
+        return "24:00"
+    return moment.strftime("%H:%M")
+
+
+def _date(moment: dt.datetime, at: dt.datetime, english: bool) -> str:
+    """ "7月1日" / "1 Jul"; with the year when it is not this year's."""
+    year = moment.year != at.year
+    if english:
+        return f"{moment.day} {MONTHS[moment.month - 1]}" + (f" {moment.year}" if year else "")
+    return (f"{moment.year}年" if year else "") + f"{moment.month}月{moment.day}日"
+
+
+def next_change_line(
+    open_now: bool, next_change: dt.datetime | None, at: dt.datetime, *, english: bool = False
+) -> str | None:
+    """The next change in words: "22:00 收市", "今晚 18:00 开市", "明天 18:00 开市", "7月1日 开市".
+
+    ``next_change`` and ``at`` are aware and in the same zone (Asia/Shanghai); None when the
+    state never changes (suspended, retired, no rule, open 24 hours).
+    """
+    if next_change is None:
+        return None
+    clock = _clock(next_change, at)
+    if open_now:
+        if next_change - at <= dt.timedelta(days=1):
+            return f"closes {clock}" if english else f"{clock} 收市"
+        when = _date(next_change, at, english)
+        return f"closes {when} {clock}" if english else f"{when} {clock} 收市"
+    days_ahead = (next_change.date() - at.date()).days
+    if days_ahead == 0:
+        if next_change.time() >= EVENING_FROM:
+            return f"opens tonight {clock}" if english else f"今晚 {clock} 开市"
+        return f"opens today {clock}" if english else f"今天 {clock} 开市"
+    if days_ahead == 1:
+        return f"opens tomorrow {clock}" if english else f"明天 {clock} 开市"
+    if next_change - at <= WEEK:
+        day = (EN_DAYS if english else ZH_DAYS)[next_change.weekday()]
+        return f"opens {day} {clock}" if english else f"{day} {clock} 开市"
+    when = _date(next_change, at, english)
+    return f"opens {when}" if english else f"{when} 开市"

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from geo.api.responses import geojson_response
 from geo.geojson import dumps
 from geo.roles import is_staff_reader
-from markets import hours, schedule, selectors
+from markets import hours, hours_text, schedule, selectors
 from markets.calendar import load_calendar
 
 
@@ -25,9 +25,12 @@ class ZoneListView(APIView):
         filters = selectors.parse_zone_filters(request.query_params, staff=staff)
         hours_filters = hours.parse_hours_filters(request.query_params)
         features = hours.with_hours(selectors.zone_features(filters, staff=staff), hours_filters)
+        if not staff:
+            hours.hide_rule(features)
         # Never a 304 (DESIGN.md): open_now and the next change are computed at request time.
         return geojson_response(
-            request, dumps({"type": "FeatureCollection", "features": features}),
+            request,
+            dumps({"type": "FeatureCollection", "features": features}),
             allow_not_modified=False,
         )
 
@@ -35,12 +38,17 @@ class ZoneListView(APIView):
 class ZoneDetailView(APIView):
     def get(self, request, pk: int):
         hours_filters = hours.parse_hours_filters({"at": request.query_params.get("at", "")})
-        feature = selectors.zone_feature(pk, staff=is_staff_reader(request.user))
+        staff = is_staff_reader(request.user)
+        feature = selectors.zone_feature(pk, staff=staff)
         if feature is None:
             raise NotFound()
         hours.with_hours([feature], hours_filters)
+        if not staff:
+            hours.hide_rule([feature])
         return geojson_response(
-            request, dumps(feature), etag=str(feature["properties"]["version"]),
+            request,
+            dumps(feature),
+            etag=str(feature["properties"]["version"]),
             allow_not_modified=False,
         )
 
@@ -55,24 +63,30 @@ class ZoneScheduleView(APIView):
     def get(self, request, pk: int):
         today = hours.parse_at(None).date()
         start, days = hours.parse_from_days(request.query_params, today=today)
-        feature = selectors.zone_feature(pk, staff=is_staff_reader(request.user))
+        staff = is_staff_reader(request.user)
+        feature = selectors.zone_feature(pk, staff=staff)
         if feature is None:
             raise NotFound()
         props = feature["properties"]
         since = schedule.midnight(start) - schedule.DAY
         zone_hours = hours.hours_of(
-            props, closures=hours.closures_by_zone([pk], since=since).get(pk, []),
+            props,
+            closures=hours.closures_by_zone([pk], since=since).get(pk, []),
             calendar=load_calendar(),
         )
-        return Response({
+        body = {
             "id": pk,
             "name": props["name"],
             "opening_hours": props["opening_hours"],
+            "hours_text": hours_text.describe(zone_hours.rule, english=hours.english()),
             "status": props["status"],
             "status_reason": props["status_reason"],
             "from": start.isoformat(),
             "days": schedule.schedule_days(zone_hours, start, days),
-        })
+        }
+        if not staff:  # the raw OSM string is for staff; the public reads hours_text
+            del body["opening_hours"]
+        return Response(body)
 
 
 class HoursPreviewView(APIView):
@@ -86,23 +100,28 @@ class HoursPreviewView(APIView):
             raise PermissionDenied()
         text = request.query_params.get("opening_hours", "")
         if len(text) > schedule.MAX_RULE_LENGTH:
-            raise ValidationError({"opening_hours": ValidationError(
-                schedule.too_long_message(), code="max_length")})
+            raise ValidationError(
+                {"opening_hours": ValidationError(schedule.too_long_message(), code="max_length")}
+            )
         today = hours.parse_at(None).date()
         start, days = hours.parse_from_days(request.query_params, today=today)
         rule, problem = schedule.check(text, cache=False)
         if problem is not None:
             message = schedule.syntax_error(problem).messages[0]
             return Response(
-                {"detail": message, "errors": {"opening_hours": [message]},
-                 "problem": problem.as_dict()},
+                {
+                    "detail": message,
+                    "errors": {"opening_hours": [message]},
+                    "problem": problem.as_dict(),
+                },
                 status=400,
             )
         # Parsed without the shared cache: typing produces many strings that are never saved.
-        zone_hours = schedule.ZoneHours(
-            opening_hours=text, calendar=load_calendar(), rule=rule)
-        return Response({
-            "opening_hours": text.strip(),
-            "from": start.isoformat(),
-            "days": schedule.schedule_days(zone_hours, start, days),
-        })
+        zone_hours = schedule.ZoneHours(opening_hours=text, calendar=load_calendar(), rule=rule)
+        return Response(
+            {
+                "opening_hours": text.strip(),
+                "from": start.isoformat(),
+                "days": schedule.schedule_days(zone_hours, start, days),
+            }
+        )

@@ -28,10 +28,14 @@ def _one(response) -> dict:
 def test_feature_carries_hours_and_rules(api_client, zone_factory, department):
     zone_factory(name="大唐路夜市", opening_hours=SEASONAL, contact="0937-0000000")
     props = _one(api_client.get(f"/api/v1/markets/?at={FRIDAY_EVENING}", HTTP_ACCEPT_LANGUAGE="en"))
+    # Issue 16: the public reads the hours in words; the raw OSM string is for staff only.
+    assert "opening_hours" not in props
     hours = {
         k: props[k]
         for k in (
-            "opening_hours",
+            "hours_text",
+            "season_text",
+            "next_change_text",
             "open_now",
             "next_change",
             "status_text",
@@ -46,7 +50,9 @@ def test_feature_carries_hours_and_rules(api_client, zone_factory, department):
         )
     }
     assert hours == {
-        "opening_hours": SEASONAL,
+        "hours_text": ["Fri, Sat 18:00–01:00 (next day) (May–Oct)", "Closed on public holidays"],
+        "season_text": "Season: May–Oct",
+        "next_change_text": "closes 01:00",
         "open_now": True,
         "next_change": "2026-06-06T01:00:00+08:00",
         "status_text": "open until 01:00",
@@ -226,7 +232,8 @@ def test_schedule_day_by_day(api_client, zone_factory):
     assert response.json() == {
         "id": zone.pk,
         "name": "悦西市美食街",
-        "opening_hours": SEASONAL,
+        # Issue 16: words for the public, no raw OSM string (staff: see the test below).
+        "hours_text": ["Fri, Sat 18:00–01:00 (next day) (May–Oct)", "Closed on public holidays"],
         "status": "active",
         "status_reason": "",
         "from": "2026-06-05",
@@ -364,3 +371,48 @@ def test_preview_shows_days_or_the_parser_error(user_factory):
         },
         "problem": {"message": "expected wday", "line": 1, "column": 4},
     }
+
+
+# --- hours in words (issue 16 item 4) ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_staff_also_get_the_raw_rule(staff_client, zone_factory):
+    zone = zone_factory(opening_hours=SEASONAL)
+    props = _one(staff_client.get(f"/api/v1/markets/?at={FRIDAY_EVENING}"))
+    assert props["opening_hours"] == SEASONAL
+    detail = staff_client.get(f"/api/v1/markets/{zone.pk}/?at={FRIDAY_EVENING}").json()
+    assert detail["properties"]["opening_hours"] == SEASONAL
+    schedule = staff_client.get(f"/api/v1/markets/{zone.pk}/schedule/?from=2026-06-05&days=1")
+    assert schedule.json()["opening_hours"] == SEASONAL
+
+
+@pytest.mark.parametrize(
+    ("at", "chinese", "english"),
+    [
+        # Friday 5 June 2026 (SEASONAL: May–Oct, Fr and Sa 18:00–01:00).
+        ("2026-06-05T19:00", "01:00 收市", "closes 01:00"),
+        ("2026-06-05T12:00", "今晚 18:00 开市", "opens tonight 18:00"),
+        # Thursday: opens the next evening.
+        ("2026-06-04T20:00", "明天 18:00 开市", "opens tomorrow 18:00"),
+        # Sunday noon: the next session is Friday's, five days on.
+        ("2026-06-07T12:00", "周五 18:00 开市", "opens Fri 18:00"),
+        # Sunday 1 November: closed for the winter until Saturday 1 May 2027 (no holiday table).
+        ("2026-11-01T12:00", "2027年5月1日 开市", "opens 1 May 2027"),
+    ],
+)
+@pytest.mark.django_db
+def test_next_change_in_words(api_client, zone_factory, at, chinese, english):
+    zone_factory(opening_hours=SEASONAL)
+    zh = _one(api_client.get(f"/api/v1/markets/?at={at}", HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    en = _one(api_client.get(f"/api/v1/markets/?at={at}", HTTP_ACCEPT_LANGUAGE="en"))
+    assert (zh["next_change_text"], en["next_change_text"]) == (chinese, english)
+    assert (zh["season_text"], en["season_text"]) == ("本季 5–10月", "Season: May–Oct")
+
+
+@pytest.mark.django_db
+def test_no_words_when_the_state_never_changes(api_client, zone_factory):
+    zone_factory(opening_hours="Mo-Su 18:00-22:00", status="suspended")
+    props = _one(api_client.get(f"/api/v1/markets/?at={FRIDAY_EVENING}"))
+    assert props["hours_text"] == ["每天 18:00–22:00"]
+    assert (props["season_text"], props["next_change_text"]) == (None, None)
