@@ -55,6 +55,7 @@ def public_list(request: HttpRequest) -> HttpResponse:
         open_tonight=True if when == "tonight" else None,
     )
     features = hours.with_hours(selectors.zone_features(filters, staff=False), hours_filters)
+    hours.hide_rule(features)  # the page's JSON is public: words, not the raw OSM string
     at_param = request.GET.get("at", "") if status == 200 else ""
     query = {"at": at_param} if at_param else {}
     for feature in features:
@@ -112,6 +113,7 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     hours.with_hours([feature], hours.HoursFilters(at=at), calendar=calendar)
     props = feature["properties"]
+    rule_text = props.pop("opening_hours", "")  # staff only; the page's JSON never carries it
     days = schedule.schedule_days(zone_hours, start, 7)
     point = _zone_point(pk)
     upcoming = [c for c in zone_hours.closures if c.end > at]
@@ -126,6 +128,8 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "at_error": at_error,
         "at_param": request.GET.get("at", "") if at_error is None else "",
         "updated_at": dt.datetime.fromisoformat(props["updated_at"]),
+        "show_rule": is_staff_reader(request.user),
+        "rule_text": rule_text,
         "can_edit": has_role(request.user, *RULE_EDITORS),
         "can_edit_boundary": has_role(request.user, URBAN_MANAGEMENT),
         "strings": _public_strings(),
@@ -303,7 +307,12 @@ def staff_index(request: HttpRequest) -> HttpResponse:
         .select_related("department")
         .order_by("name")
     )
-    return render(request, "markets/rules_index.html", {
-        "zones": zones, "now": timezone.now(),
-        "can_edit_boundary": has_role(request.user, URBAN_MANAGEMENT),
-    })
+    return render(
+        request,
+        "markets/rules_index.html",
+        {
+            "zones": zones,
+            "now": timezone.now(),
+            "can_edit_boundary": has_role(request.user, URBAN_MANAGEMENT),
+        },
+    )

@@ -64,6 +64,7 @@ def map_strings() -> dict:
             "status": _("Status"),
             "kind": _("Kind"),
             "opening_hours": _("Opening hours"),
+            "next_change": _("Next change"),
             "milestone_light": _("Milestone progress"),
         },
         "messages": {

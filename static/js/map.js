@@ -94,7 +94,8 @@ const POPUP_FIELDS = {
   markets: [
     ["kind_label", null, "kind"],
     ["status", "zoneStatus"],
-    ["opening_hours", null],
+    ["hours_text", null, "opening_hours"], // hours in words; the raw OSM rule is staff-only
+    ["next_change_text", null, "next_change"],
   ],
 };
 
@@ -206,6 +207,7 @@ export function clusterIcon(cluster) {
 
 function displayValue(value) {
   if (value === null || value === undefined || value === "") return null;
+  if (Array.isArray(value)) return value.length ? value.join("；") : null;
   if (typeof value === "object") return value.name ?? value.label ?? null;
   return String(value);
 }

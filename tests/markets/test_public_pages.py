@@ -197,3 +197,45 @@ def test_detail_bad_at_is_400(en_client, zone_factory):
     response = en_client.get(f"/markets/{zone.pk}/?at=soon")
     assert response.status_code == 400
     assert "at must be an ISO 8601 date and time" in _text(response)
+
+
+# --- hours in words (issue 16 item 4) ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_list_shows_hours_in_words_not_the_rule(zone_factory):
+    zone_factory(name="大唐路夜市", opening_hours="Jul-Oct Mo-Su 18:00-22:00; PH 18:00-23:30")
+    # Wednesday 1 July 2026, noon: closed, opens this evening.
+    response = Client().get("/markets/?at=2026-07-01T12:00")
+    text = _text(response)
+    for expected in (
+        "每天 18:00–22:00（7–10月）",
+        "节假日延长至 23:30",
+        "今晚 18:00 开市",
+        "本季 7–10月",
+    ):
+        assert expected in text, expected
+    # Neither the page nor its JSON carries the raw OSM string.
+    assert "Jul-Oct" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_list_hours_in_english(en_client, zone_factory):
+    zone_factory(opening_hours="Jul-Oct Mo-Su 18:00-22:00")
+    text = _text(en_client.get("/markets/?at=2026-07-01T19:00"))
+    for expected in ("Daily 18:00–22:00 (Jul–Oct)", "closes 22:00", "Season: Jul–Oct"):
+        assert expected in text, expected
+
+
+@pytest.mark.django_db
+def test_detail_shows_the_raw_rule_to_staff_only(zone_factory, user_factory):
+    zone = zone_factory(opening_hours=SEASONAL)
+    public = Client().get(f"/markets/{zone.pk}/?at=2026-06-05T19:00")
+    assert "周五、周六 18:00–次日01:00（5–10月）" in _text(public)
+    assert "节假日休市" in _text(public)
+    assert "01:00 收市" in _text(public)
+    assert "Fr,Sa" not in public.content.decode()
+    staff = Client()
+    staff.force_login(user_factory("urban_management"))
+    page = staff.get(f"/markets/{zone.pk}/?at=2026-06-05T19:00").content.decode()
+    assert f'规则（工作人员可见）： <code lang="en">{SEASONAL}</code>' in page
