@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 
-from geo.models import CityBoundary, Department, District, Leader, RateCounter, StaffProfile
+from geo.models import (
+    CityBoundary,
+    ContextFeature,
+    Department,
+    District,
+    Leader,
+    RateCounter,
+    StaffProfile,
+)
 from geo.widgets import LeafletGeometryWidget
 
 
@@ -56,6 +64,13 @@ class DistrictAdmin(MapHistoryAdmin):
 @admin.register(CityBoundary)
 class CityBoundaryAdmin(MapHistoryAdmin):
     list_display = ["name"]
+
+
+@admin.register(ContextFeature)
+class ContextFeatureAdmin(MapHistoryAdmin):
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
 
 
 @admin.register(StaffProfile)

@@ -23,7 +23,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import models, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from geo.models import CityBoundary, Department, District, Leader, StaffProfile
+from geo.models import CityBoundary, ContextFeature, Department, District, Leader, StaffProfile
 from geo.roles import ALL_ROLES
 from markets.models import CalendarException, Closure, MarketZone
 from sites.models import Blocker, LivelihoodWork, Milestone, ProgressReport, Project
@@ -46,6 +46,7 @@ SIZE_ORDER = (
     "closures",
     "calendar days",
     "districts",
+    "roads and rivers",
     "departments",
     "leaders",
     "accounts",
@@ -194,6 +195,21 @@ def _load_reference(result: LoadResult) -> tuple[dict, dict, dict]:
         {name: obj.pk for (name,), obj in leaders.items()},
         {code: obj.pk for (code,), obj in districts.items()},
     )
+
+
+def _load_context(result: LoadResult) -> None:
+    """Main roads and the river (fixtures/context.geojson), drawn under every map."""
+    features = _read("context.geojson")["features"]
+    rows = [
+        {
+            "kind": f["properties"]["kind"],
+            "name": f["properties"]["name"],
+            "geom": _geom(f["geometry"]),
+        }
+        for f in features
+    ]
+    _sync(result, "roads and rivers", ContextFeature, rows, ("kind", "name"))
+    result.sizes["roads and rivers"] = len(rows)
 
 
 def _load_projects(result: LoadResult, dept: dict, leader: dict, district: dict) -> None:
@@ -416,6 +432,7 @@ def demo_load() -> LoadResult:
     result = LoadResult()
     with transaction.atomic():
         dept, leader, district = _load_reference(result)
+        _load_context(result)
         _load_projects(result, dept, leader, district)
         _load_livelihood(result, dept, leader, district)
         _load_markets(result, dept, district)

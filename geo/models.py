@@ -156,3 +156,38 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.ident} @{self.window_start}: {self.hits}"
+
+
+class ContextKind(models.TextChoices):
+    MAIN_ROAD = "main_road", _("main road")
+    RIVER = "river", _("river")
+
+
+class ContextFeature(models.Model):
+    """A main road (主干道) or a river drawn under every map as context, with the districts.
+
+    Reference data like the districts: fixtures for the demo city, ``import_context`` for a real
+    one. Lines, or areas for a river wide enough to be mapped as water.
+    """
+
+    kind = models.CharField(_("kind"), max_length=20, choices=ContextKind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    geom = models.GeometryField(_("geometry"), srid=4326)
+
+    history = HistoricalRecords(bases=[AuditedHistory])
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("map context feature")
+        verbose_name_plural = _("map context features")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "name"], name="contextfeature_unique_name"),
+            valid_geometry("geom", "contextfeature_geom_valid"),
+            geometry_types(
+                "geom",
+                ("LINESTRING", "MULTILINESTRING", "POLYGON", "MULTIPOLYGON"),
+                "contextfeature_geom_type",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_kind_display()}）"

@@ -221,17 +221,25 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Hashed names from a collected manifest (``manage.py collectstatic`` into STATIC_ROOT; `make run`
+# and `make prod` collect first), or the source folders as they are (`make dev`, the tests).
+# Production always uses the manifest: a page names /static/css/portal.<hash>.css, which may be
+# cached for a year. Without a collected manifest every page that names a static file is a 500.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "geo.static_storage.ManifestStaticStorage"
+            if STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
+# With the manifest, WhiteNoise serves only the collected files, indexed once at start-up (as in
+# production); without it, straight from the source folders, looked up on each request.
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+WHITENOISE_AUTOREFRESH = not STATIC_MANIFEST
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -279,6 +287,8 @@ if BASEMAP == "tianditu" and not TIANDITU_KEY:
 CITY_BBOX = (98.20, 39.74, 98.36, 39.84)
 MAP_CENTER = (39.79, 98.28)  # (lat, lon) for Leaflet
 METRIC_SRID = 4542  # CGCS2000 / 3-degree Gauss-Kruger CM 99E: metres, for areas and lengths
+# Context layers (geo/context_layers.py) are simplified by this many degrees (~5 m) when served.
+CONTEXT_SIMPLIFY_DEGREES = 5e-5
 
 # Status-light thresholds (DOMAIN.md); configuration, not code.
 LIGHT_RULES = {
@@ -335,8 +345,10 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Off only for plain HTTP on this machine (`DEBUG=0 make run`, `make prod` on :8080): a
+    # browser does not send a Secure cookie back over http://, so nobody could sign in.
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOGGING = {
