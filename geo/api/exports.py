@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -13,7 +15,7 @@ from rest_framework.views import APIView
 
 from geo.api import conditional
 from geo.api.throttling import AnonBurstThrottle, AnonDownloadThrottle
-from geo.exports import streaming
+from geo.exports import labels, streaming
 from geo.exports.layers import LAYERS, get_layer
 from geo.roles import is_staff_reader
 
@@ -43,8 +45,7 @@ SITE_COMMON = [
 LAYER_PARAMETERS = {
     "projects": [
         BBOX,
-        _p("stage", "comma-separated: preparation, construction, completed, operating, "
-           "suspended"),
+        _p("stage", "comma-separated: preparation, construction, completed, operating, suspended"),
         _p("build_type", "new, continuing"),
         _p("category", "comma-separated project categories"),
         _p("light", "staff only: green, yellow, red"),
@@ -70,6 +71,28 @@ LAYER_PARAMETERS = {
 FILTER_PARAMETERS = list(
     {p.name: p for params in LAYER_PARAMETERS.values() for p in params}.values()
 )
+
+
+# The files meant for people: headings in the active language, money also read as 亿元/万元.
+PEOPLE_FORMATS = ("csv", "xlsx")
+TABLE_MESSAGE = gettext_noop("table must be fields (the CSV's field table).")
+
+
+def _people_options(params, fmt: str) -> tuple[str, bool]:
+    """(headers mode, field table only) from ``?headers=`` and ``?table=``; 400 when bad."""
+    errors = {}
+    headers = labels.MACHINE
+    if fmt in PEOPLE_FORMATS:
+        try:
+            headers = labels.headers_mode(params)
+        except ValueError:
+            errors["headers"] = [_(labels.HEADERS_MESSAGE)]
+    table = params.get("table", "")
+    if table and (table != "fields" or fmt != "csv"):
+        errors["table"] = [_(TABLE_MESSAGE)]
+    if errors:
+        raise ValidationError(errors)
+    return headers, bool(table)
 
 
 def download_name(layer: str, fmt: str, as_of) -> str:
@@ -100,6 +123,12 @@ class LayerDownloadView(APIView):
             OpenApiParameter("layer", str, OpenApiParameter.PATH, enum=list(LAYERS)),
             OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(FORMATS)),
             *FILTER_PARAMETERS,
+            _p(
+                "headers",
+                "CSV/Excel: people (default; headings in the active language, money "
+                "also as 亿元/万元) or machine (the GeoJSON names)",
+            ),
+            _p("table", "CSV: fields gives the field table of the CSV for people"),
         ],
         responses={
             (200, "application/geo+json"): OpenApiTypes.OBJECT,
@@ -116,6 +145,7 @@ class LayerDownloadView(APIView):
                 % {"fmt": fmt, "formats": ", ".join(FORMATS)}
             )
         staff = is_staff_reader(request.user)
+        headers, fields_only = _people_options(request.query_params, fmt)
         queryset = spec.select(request.query_params, staff=staff)
         cache_control = "private, no-store" if staff else "public, max-age=60"
         tag = None
@@ -123,7 +153,10 @@ class LayerDownloadView(APIView):
             # The file's data_as_of says when it was written; an unchanged version means the
             # data is still as of now, so a 304 for an older copy is honest.
             tag = conditional.representation_etag(
-                request, resource=f"{spec.name}.{fmt}", sources=spec.sources, staff=staff
+                request,
+                resource=f"{spec.name}.{fmt}.{headers}.{fields_only}.{get_language()}",
+                sources=spec.sources,
+                staff=staff,
             )
             if response := conditional.not_modified(request, tag, cache_control=cache_control):
                 return response
@@ -144,12 +177,20 @@ class LayerDownloadView(APIView):
             table = files.load_table(
                 queryset, geom=spec.geom, properties=properties, name=spec.name, as_of=as_of
             )
-            response = HttpResponse(
-                files.WRITERS[fmt](table), content_type=CONTENT_TYPES[fmt]
-            )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{download_name(spec.name, fmt, as_of)}"'
-        )
+            if fields_only:
+                content = files.to_fields_csv(table)
+            elif fmt in PEOPLE_FORMATS:
+                content = files.WRITERS[fmt](table, headers=headers)
+            else:
+                content = files.WRITERS[fmt](table)
+            response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
+        name = download_name(spec.name, fmt, as_of)
+        if fields_only:
+            name = name.replace(".csv", "-fields.csv")
+        elif fmt == "csv" and headers == labels.PEOPLE:
+            # The CSV's field table is its own file (RFC 8288 "describedby").
+            response["Link"] = f'<{request.path}?table=fields>; rel="describedby"'
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Vary"] = conditional.VARY
         response["Cache-Control"] = cache_control
         if tag:

@@ -24,10 +24,12 @@ import shapely
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.db import models
 from django.db.models import F, FloatField, Func, QuerySet
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from geo.exports import labels
 from geo.exports.streaming import stream_features
 
 WGS84 = "EPSG:4326"
@@ -77,8 +79,9 @@ def load_table(
             feature = json.loads(text)
             row = {key: _cell(value) for key, value in feature["properties"].items()}
             # A project not yet placed (待落图) has no geometry: empty lon/lat, null shape.
-            row["lon"], row["lat"] = (None if row[k] is None else round(row[k], 6)
-                                      for k in ("lon", "lat"))
+            row["lon"], row["lat"] = (
+                None if row[k] is None else round(row[k], 6) for k in ("lon", "lat")
+            )
             records.append(row)
             shape = feature["geometry"]
             geoms.append(None if shape is None else shapely.from_geojson(json.dumps(shape)))
@@ -86,19 +89,27 @@ def load_table(
     stamp = as_of.isoformat()
     frame = pd.DataFrame.from_records(records, columns=[c for c in columns if c != AS_OF])
     if not records:
-        frame = frame.astype(_column_dtypes(queryset, properties)
-                             | {"lon": "float64", "lat": "float64"})
+        frame = frame.astype(
+            _column_dtypes(queryset, properties) | {"lon": "float64", "lat": "float64"}
+        )
     frame.insert(len(properties), AS_OF, stamp)
     gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
-    return Table(name=name, columns=columns, frame=gdf, as_of=as_of,
-                 geom_type=queryset.model._meta.get_field(geom).geom_type)
+    return Table(
+        name=name,
+        columns=columns,
+        frame=gdf,
+        as_of=as_of,
+        geom_type=queryset.model._meta.get_field(geom).geom_type,
+    )
 
 
 def _column_dtypes(queryset: QuerySet, properties: dict) -> dict[str, str]:
     """Each property's pandas dtype from the output field of its SQL expression: the dtypes a
     filled table gets from its JSON values, so an empty download has a full one's columns."""
-    expressions = {f"column_{i}": F(value) if isinstance(value, str) else value
-                   for i, value in enumerate(properties.values())}
+    expressions = {
+        f"column_{i}": F(value) if isinstance(value, str) else value
+        for i, value in enumerate(properties.values())
+    }
     annotations = queryset.values(**expressions).query.annotations
     dtypes: dict[str, str] = {}
     for i, name in enumerate(properties):
@@ -122,8 +133,10 @@ def _cell(value: object) -> object:
 
 
 def wkt(table: Table) -> list[str | None]:
-    return [None if g is None else shapely.to_wkt(g, rounding_precision=6, trim=True)
-            for g in table.frame.geometry]
+    return [
+        None if g is None else shapely.to_wkt(g, rounding_precision=6, trim=True)
+        for g in table.frame.geometry
+    ]
 
 
 # --- GeoPackage -------------------------------------------------------------------------------
@@ -134,12 +147,18 @@ def to_gpkg(table: Table) -> bytes:
     with tempfile.TemporaryDirectory(prefix="export-") as tmp:
         path = Path(tmp) / "export.gpkg"
         pyogrio.write_dataframe(
-            table.frame, path, layer=table.name, driver="GPKG",
-            geometry_type=_geometry_type(table.frame), spatial_index=True,
+            table.frame,
+            path,
+            layer=table.name,
+            driver="GPKG",
+            geometry_type=_geometry_type(table.frame),
+            spatial_index=True,
         )
         meta = pd.DataFrame(
-            {"key": ["layer", AS_OF, "crs", "features"],
-             "value": [table.name, table.as_of.isoformat(), WGS84, str(len(table.frame))]}
+            {
+                "key": ["layer", AS_OF, "crs", "features"],
+                "value": [table.name, table.as_of.isoformat(), WGS84, str(len(table.frame))],
+            }
         )
         pyogrio.write_dataframe(meta, path, layer="metadata", driver="GPKG", append=True)
         return path.read_bytes()
@@ -184,9 +203,10 @@ def to_shapefile_zip(table: Table) -> bytes:
     names = dbf_names(table.columns)
     frame = table.frame.rename(columns=names)
     buffer = io.BytesIO()
-    with tempfile.TemporaryDirectory(prefix="export-") as tmp, zipfile.ZipFile(
-        buffer, "w", zipfile.ZIP_DEFLATED
-    ) as archive:
+    with (
+        tempfile.TemporaryDirectory(prefix="export-") as tmp,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
         # Rows without a geometry (projects not yet placed) go with the points as null shapes
         # (shape type 0 records, which every reader opens) so the download lists every row.
         unplaced = frame.geometry.isna()
@@ -198,7 +218,10 @@ def to_shapefile_zip(table: Table) -> bytes:
             # A shapefile has one type: promote to multi only when multi parts occur.
             promote = bool(part.geom_type.str.startswith("Multi").any())
             pyogrio.write_dataframe(
-                part, Path(tmp) / f"{stem}.shp", driver="ESRI Shapefile", encoding="UTF-8",
+                part,
+                Path(tmp) / f"{stem}.shp",
+                driver="ESRI Shapefile",
+                encoding="UTF-8",
                 promote_to_multi=promote,
             )
             for path in sorted(Path(tmp).glob(f"{stem}.*")):
@@ -210,14 +233,21 @@ def to_shapefile_zip(table: Table) -> bytes:
         writer.writerow(["dbf_name", "full_name"])
         writer.writerows([dbf, full] for full, dbf in names.items())
         archive.writestr("fields.csv", "\ufeff" + mapping.getvalue())
-        archive.writestr("readme.txt", SHAPEFILE_README.format(
-            layer=table.name, as_of=table.as_of.isoformat()))
+        archive.writestr(
+            "readme.txt", SHAPEFILE_README.format(layer=table.name, as_of=table.as_of.isoformat())
+        )
     return buffer.getvalue()
 
 
 # The shapefile family of a model column's OGC type; GEOMETRY (any) gets all three.
-FAMILIES_OF = {"POINT": "points", "MULTIPOINT": "points", "LINESTRING": "lines",
-               "MULTILINESTRING": "lines", "POLYGON": "polygons", "MULTIPOLYGON": "polygons"}
+FAMILIES_OF = {
+    "POINT": "points",
+    "MULTIPOINT": "points",
+    "LINESTRING": "lines",
+    "MULTILINESTRING": "lines",
+    "POLYGON": "polygons",
+    "MULTIPOLYGON": "polygons",
+}
 EMPTY_TYPES = {"points": "Point", "lines": "LineString", "polygons": "Polygon"}
 
 
@@ -232,8 +262,13 @@ def _write_empty_shapefiles(
         if table.geom_type.startswith("MULTI"):
             geometry_type = f"Multi{geometry_type}"
         stem = f"{table.name}_{name}"
-        pyogrio.write_dataframe(frame, folder / f"{stem}.shp", driver="ESRI Shapefile",
-                                encoding="UTF-8", geometry_type=geometry_type)
+        pyogrio.write_dataframe(
+            frame,
+            folder / f"{stem}.shp",
+            driver="ESRI Shapefile",
+            encoding="UTF-8",
+            geometry_type=geometry_type,
+        )
         for path in sorted(folder.glob(f"{stem}.*")):
             archive.write(path, path.name)
 
@@ -251,13 +286,48 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
-def to_csv(table: Table) -> bytes:
+def _people_rows(table: Table):
+    """(columns, rows) of the file for people: headings, and money read as 亿元/万元 too."""
+    names = [*table.columns, "wkt"]
+    cols = labels.columns(names)
+    rows = (labels.row(dict(zip(names, values, strict=True))) for values in _rows(table))
+    return cols, ([r[c.machine] for c in cols] for r in rows)
+
+
+def _file_rows(table: Table, headers: str):
+    if headers == labels.PEOPLE:
+        cols, rows = _people_rows(table)
+        return [c.heading for c in cols], rows
+    return [*table.columns, "wkt"], _rows(table)
+
+
+def field_table(table: Table) -> list[list[str]]:
+    """Heading, machine name and note of each column of the file for people."""
+    names = [*table.columns, "wkt"]
+    return [[c.heading, c.machine, c.note] for c in labels.columns(names)]
+
+
+def _field_table_heading() -> list[str]:
+    return [_("Heading"), _("Machine name (GeoJSON, GeoPackage, API)"), _("Note")]
+
+
+def to_csv(table: Table, headers: str = labels.MACHINE) -> bytes:
     """UTF-8 with a BOM (Excel on Chinese Windows reads it as UTF-8), a WKT column last."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*table.columns, "wkt"])
-    for row in _rows(table):
+    heading, rows = _file_rows(table, headers)
+    writer.writerow(heading)
+    for row in rows:
         writer.writerow(["" if v is None else _text(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_fields_csv(table: Table) -> bytes:
+    """The field table of the CSV for people, itself a CSV (UTF-8 with a BOM)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(_field_table_heading())
+    writer.writerows(field_table(table))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -267,16 +337,32 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def to_xlsx(table: Table) -> bytes:
-    """A sheet named for the layer with the CSV's columns, and a ``metadata`` sheet."""
+FIELDS_SHEET = "fields"
+
+
+def to_xlsx(table: Table, headers: str = labels.MACHINE) -> bytes:
+    """A sheet named for the layer with the CSV's columns, a ``fields`` and a ``metadata`` sheet.
+
+    For people the ``fields`` sheet is the field table: heading, machine name, note.
+    """
     book = Workbook(write_only=True)
     sheet = book.create_sheet(table.name[:31])
-    sheet.append([*table.columns, "wkt"])
-    for row in _rows(table):
+    heading, rows = _file_rows(table, headers)
+    sheet.append(heading)
+    for row in rows:
         sheet.append([_xlsx_cell(sheet, v) for v in row])
+    if headers == labels.PEOPLE:
+        fields = book.create_sheet(FIELDS_SHEET)
+        fields.append(_field_table_heading())
+        for line in field_table(table):
+            fields.append(line)
     meta = book.create_sheet("metadata")
-    for pair in (("layer", table.name), (AS_OF, table.as_of.isoformat()), ("crs", WGS84),
-                 ("features", len(table.frame))):
+    for pair in (
+        ("layer", table.name),
+        (AS_OF, table.as_of.isoformat()),
+        ("crs", WGS84),
+        ("features", len(table.frame)),
+    ):
         meta.append(list(pair))
     out = io.BytesIO()
     book.save(out)

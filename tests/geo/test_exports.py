@@ -126,7 +126,8 @@ def test_round_trip_through_geopandas(
 ):
     client = staff_client if as_staff else api_client
     expected = {f["properties"]["name"]: f for f in geojson_of(client, layer)["features"]}
-    response = client.get(f"/api/v1/{layer}.{fmt}")
+    # Issue 16: CSV and Excel are for people by default; the round trip reads machine names.
+    response = client.get(f"/api/v1/{layer}.{fmt}", {"headers": "machine"})
     assert response.status_code == 200, response.content[:300]
     content = b"".join(response.streaming_content) if fmt == "geojson" else response.content
     path = tmp_path / f"download.{fmt}"
@@ -168,7 +169,7 @@ def ogrinfo(*args: str) -> str:
 @pytest.mark.parametrize("layer", LAYERS)
 def test_round_trip_through_ogrinfo(api_client, staff_client, layers, tmp_path, layer, fmt):
     features = geojson_of(staff_client, layer)["features"]
-    response = staff_client.get(f"/api/v1/{layer}.{fmt}")
+    response = staff_client.get(f"/api/v1/{layer}.{fmt}", {"headers": "machine"})
     content = b"".join(response.streaming_content) if fmt == "geojson" else response.content
     path = tmp_path / f"download.{fmt}"
     path.write_bytes(content)
@@ -247,7 +248,7 @@ def test_file_name_carries_layer_and_date(api_client, layers, fmt, content_type)
 
 @pytest.mark.django_db
 def test_csv_has_bom_wkt_and_point_on_surface(api_client, layers):
-    content = api_client.get("/api/v1/markets.csv").content
+    content = api_client.get("/api/v1/markets.csv?headers=machine").content
     assert content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
     row = next(r for r in rows if r["name"] == "悦西市美食街")
@@ -284,7 +285,7 @@ def test_gpkg_has_metadata_table(api_client, layers, tmp_path):
 def test_xlsx_sheets_and_formula_text(api_client, project_factory, tmp_path):
     project_factory(name="=1+1 项目")
     path = tmp_path / "x.xlsx"
-    path.write_bytes(api_client.get("/api/v1/projects.xlsx").content)
+    path.write_bytes(api_client.get("/api/v1/projects.xlsx?headers=machine").content)
     from openpyxl import load_workbook
 
     book = load_workbook(path)
@@ -303,8 +304,8 @@ def test_filters_apply_to_downloads(api_client, layers):
         api_client.get("/api/v1/projects.geojson?stage=construction").streaming_content
     ))
     assert [f["properties"]["name"] for f in body["features"]] == ["索通盛源碳材料项目, \"二期\""]
-    rows = pd.read_csv(io.BytesIO(api_client.get("/api/v1/livelihood.csv?category=medical")
-                                  .content), encoding="utf-8-sig")
+    url = "/api/v1/livelihood.csv?category=medical&headers=machine"
+    rows = pd.read_csv(io.BytesIO(api_client.get(url).content), encoding="utf-8-sig")
     assert list(rows["name"]) == ["市中医院门诊楼"]
 
 
