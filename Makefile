@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export DEBUG ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test stop setup setup-test db migrate demo lint vendor vendor-check lock lock-upgrade bench
+.PHONY: run dev prod prod-stop test stop setup setup-test db migrate demo lint vendor vendor-check lock lock-upgrade bench
 .PHONY: backup restore standby standby-stop
 
 setup:
@@ -20,10 +20,21 @@ db:
 migrate: db
 	@$(PY) manage.py migrate --noinput -v 0
 
-run: setup migrate
-	@$(PY) manage.py load_demo
-	@echo "serving http://127.0.0.1:$(PORT)/  (stop the database with: make stop)"
-	@$(PY) manage.py runserver --noreload 127.0.0.1:$(PORT)
+# The demo city, in DEBUG only: production keeps its own data (load_demo refuses without DEBUG).
+demo: migrate
+	@case "$$(printf %s "$$DEBUG" | tr '[:upper:]' '[:lower:]')" in \
+	  1|true|yes|on) $(PY) manage.py load_demo;; \
+	  *) echo "DEBUG is off: production mode, no demo data loaded";; esac
+
+# gunicorn (conf/gunicorn.conf.py) in the foreground; hashed static files through WhiteNoise.
+run: setup demo
+	@echo "serving http://127.0.0.1:$(PORT)/  (Ctrl-C stops it; stop the database with: make stop)"
+	@scripts/serve.sh 127.0.0.1:$(PORT)
+
+# Django's development server, reloading on every code change; static files from the sources.
+dev: setup demo
+	@echo "serving http://127.0.0.1:$(PORT)/ with autoreload  (stop the database with: make stop)"
+	@$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: setup-test db
 	$(PY) manage.py check --fail-level WARNING

@@ -219,7 +219,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or VAR_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Hashed names from a collected manifest (``manage.py collectstatic`` into STATIC_ROOT; `make run`
 # and `make prod` collect first), or the source folders as they are (`make dev`, the tests).

@@ -1,0 +1,16 @@
+"""Static files under their hashed names, in DEBUG too: the demo serves what production serves."""
+
+from __future__ import annotations
+
+from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+
+class ManifestStaticStorage(CompressedManifestStaticFilesStorage):
+    """WhiteNoise's compressed manifest storage whose URLs are hashed whatever ``DEBUG`` says.
+
+    Django's ``HashedFilesMixin`` names the unhashed file while ``DEBUG`` is on; `make run` keeps
+    the demo in DEBUG but serves the collected manifest (hashed names, cached for a year).
+    """
+
+    def url(self, name: str | None, force: bool = False) -> str:
+        return super().url(name, force=True)
