@@ -70,6 +70,9 @@ MIDDLEWARE = [
     "geo.security_headers.PortalCSPMiddleware",
     "geo.security_headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cache-Control/Vary: public copies of anonymous answers only (outside session/CSRF/auth,
+    # so it sees every cookie set and the user found).
+    "geo.cache_headers.CacheHeadersMiddleware",
     # Outside everything that queries: a database failure is a 503 with Retry-After, idempotent
     # requests retried once (geo/db_errors.py); then where this request reads (geo/db_routing.py).
     "geo.db_errors.DatabaseErrorMiddleware",

@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
 from geo import accounts, audit_admin, health
@@ -24,6 +26,10 @@ handler500 = "geo.error_pages.server_error"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Without CSRF: the language form on every public page carries no per-visitor token, so the
+    # page is the same for everyone and may be cached (geo/cache_headers.py). A forged POST can
+    # only switch someone's language; `next` is still checked against the host.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/audit/", audit_admin.latest_changes, name="admin-audit"),
     path("admin/", admin.site.urls),
