@@ -3,8 +3,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.db.models import Extent
+from django.urls import reverse
 
 from geo import roles
+from geo.basemap_pack import current_pack, effective_basemap
 from geo.models import CityBoundary
 
 
@@ -18,6 +20,8 @@ def portal(request) -> dict:
     """Map configuration every page may pass to its script (via json_script)."""
     # The admin's geometry widget asks for the map configuration without a request.
     user = getattr(request, "user", None) or AnonymousUser()
+    basemap = effective_basemap()
+    pack = current_pack()
     return {
         # Which staff pages the navigation offers (each page checks permissions itself).
         "nav": {
@@ -33,7 +37,10 @@ def portal(request) -> dict:
             ),
         },
         "map_config": {
-            "basemap": settings.BASEMAP,
+            # Resolved per request: a pack loaded with load_basemap shows at once.
+            "basemap": basemap,
+            "pack": pack.map_config() if basemap == "pack" and pack else None,
+            "contextUrl": reverse("api-context"),
             "basemapUrl": settings.BASEMAP_URL,
             "basemapAttribution": settings.BASEMAP_ATTRIBUTION,
             "tiandituKey": settings.TIANDITU_KEY,

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 
+from geo.basemap_pack import effective_basemap
+
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
 
@@ -61,7 +63,8 @@ class PortalCSPMiddleware(CSPMiddleware):
     def get_policy_parts(self, request: HttpRequest, response: HttpResponseBase,
                          report_only: bool = False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
-        tiles = tile_origins(settings.BASEMAP, settings.BASEMAP_URL)
+        # The basemap in use (a loaded pack is served by the portal itself: 'self').
+        tiles = tile_origins(effective_basemap(), settings.BASEMAP_URL)
         if tiles and not report_only:
             parts.update = {**(parts.update or {}),
                             "img-src": [*(parts.update or {}).get("img-src", []), *tiles]}

@@ -276,13 +276,18 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Portal configuration -----------------------------------------------------------------
-# The basemap: "osm" (an OSM-style XYZ URL), "tianditu" (needs TIANDITU_KEY) or "none".
-BASEMAP = os.environ.get("BASEMAP", "osm").strip().lower()
+# The basemap (geo/basemap_pack.py): "auto" takes the city's pack loaded with load_basemap,
+# else Tianditu when TIANDITU_KEY is set, else none (the context layers alone, which need no
+# network); "pack" is the same order. "osm" (an OSM-style XYZ URL), "tianditu" or "none" pin one.
+BASEMAP = os.environ.get("BASEMAP", "auto").strip().lower()
+BASEMAP_PACK_DIR = Path(os.environ.get("BASEMAP_PACK_DIR", str(VAR_DIR / "basemap")))
 BASEMAP_URL = os.environ.get("BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 BASEMAP_ATTRIBUTION = os.environ.get("BASEMAP_ATTRIBUTION", "© OpenStreetMap contributors")
 TIANDITU_KEY = os.environ.get("TIANDITU_KEY", "")
-if BASEMAP not in {"osm", "tianditu", "none"}:
-    raise ImproperlyConfigured(f"BASEMAP must be osm, tianditu or none, not {BASEMAP!r}.")
+if BASEMAP not in {"auto", "pack", "osm", "tianditu", "none"}:
+    raise ImproperlyConfigured(
+        f"BASEMAP must be auto, pack, osm, tianditu or none, not {BASEMAP!r}."
+    )
 if BASEMAP == "tianditu" and not TIANDITU_KEY:
     raise ImproperlyConfigured("BASEMAP=tianditu needs TIANDITU_KEY (a Tianditu browser key).")
 

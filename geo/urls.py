@@ -4,7 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
-from geo import accounts, audit_admin, health
+from geo import accounts, audit_admin, health, tiles
 from geo.api.schema import ApiDocsView
 
 # Reset by mail needs a mail server the city does not run: each of Django's reset URLs answers
@@ -25,6 +25,8 @@ handler500 = "geo.error_pages.server_error"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    # The city's basemap pack (manage.py load_basemap), served by the portal itself.
+    path("tiles/<int:z>/<int:x>/<int:y>.<str:ext>", tiles.tile, name="basemap-tile"),
     path("readyz", health.readyz, name="readyz"),
     # Without CSRF: the language form on every public page carries no per-visitor token, so the
     # page is the same for everyone and may be cached (geo/cache_headers.py). A forged POST can

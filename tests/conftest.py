@@ -33,6 +33,12 @@ def _fast_password_hashing():
     dj_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_basemap_pack(settings, tmp_path_factory):
+    """No basemap pack unless a test loads one: var/basemap/ of a dev checkout stays out."""
+    settings.BASEMAP_PACK_DIR = tmp_path_factory.mktemp("basemap")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _reads_from_the_primary():
     """The suite reads the primary even when a standby runs (make prod); tests of the router

@@ -15,7 +15,8 @@ PORTAL_CSP = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self' 'unsafe-inline'",
-    "img-src": "'self' data: https://tile.openstreetmap.org",
+    # The default basemap is "auto" (issue 16): with no pack and no Tianditu key, no tile host.
+    "img-src": "'self' data:",
     "font-src": "'self' data:",
     "connect-src": "'self'",
     "object-src": "'none'",

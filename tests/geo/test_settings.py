@@ -70,7 +70,7 @@ def test_unreachable_database_url_gives_one_clear_line():
 
 @pytest.mark.parametrize(
     ("basemap", "extra", "message"),
-    [("google", {}, "BASEMAP must be osm, tianditu or none"),
+    [("google", {}, "BASEMAP must be auto, pack, osm, tianditu or none"),
      ("tianditu", {}, "BASEMAP=tianditu needs TIANDITU_KEY")],
 )
 def test_bad_basemap_settings_fail_loudly(basemap, extra, message):
