@@ -9,6 +9,7 @@ are not rolled back), so a test sees whether the portal tried again.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Polygon
@@ -335,3 +336,69 @@ def test_a_progress_report_is_not_repeated_after_a_failure(
     project.refresh_from_db()
     assert (project.stage, project.completed_investment_year) == ("preparation", 0)
     assert (Project.history.count(), ProgressReport.history.count()) == before
+
+
+PATCH_FAILURES = [
+    # (injected failure, Retry-After, code)
+    ("conflict", "1", "database_conflict"),
+    ("deadlock", "1", "database_conflict"),
+    ("disk_full", "60", "database_resources"),
+    ("terminate", "5", "database_connection"),
+]
+
+
+@pytest.mark.parametrize(("action", "retry_after", "code"), PATCH_FAILURES)
+def test_a_zone_patch_whose_history_fails_is_not_repeated_and_writes_nothing(
+    inject, city, zone_factory, urban_client, action, retry_after, code
+):
+    zone = zone_factory(name="原名", capacity=40)
+    before = _zone_snapshot(zone.pk)
+    attempts = inject(ZONE_HISTORY, action)
+    response = urban_client.patch(
+        f"/api/v1/markets/{zone.pk}/",
+        {"properties": {"capacity": 55, "notes": "扩容"}, "reason": "扩容"},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == retry_after
+    assert response.json()["code"] == code
+    connection.close()
+    assert attempts() == 1  # PATCH is not idempotent: the portal never repeats it
+    assert _zone_snapshot(zone.pk) == before
+    zone.refresh_from_db()
+    assert (zone.capacity, zone.notes) == (40, "")
+
+
+def test_a_progress_report_whose_own_history_fails_leaves_the_project_as_it_was(
+    inject, api_client, project_factory, user_factory, department
+):
+    project = project_factory(lead_department=department)
+    reporter = user_factory("department_staff", department=department)
+    api_client.force_authenticate(reporter)
+    before = (Project.history.count(), ProgressReport.history.count())
+    # The report's history row is the first write after the report itself: an early failure.
+    attempts = inject(ProgressReport.history.model._meta.db_table, "deadlock", times=1)
+    body = {
+        "month": "2026-05",
+        "stage": "construction",
+        "completed_investment": "1200.50",
+        "percent_complete": "30.0",
+        "actual_start": "2026-04-10",
+        "note": "",
+    }
+    response = api_client.post(f"/api/v1/projects/{project.pk}/reports/", body, format="json")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert attempts() == 1
+    assert ProgressReport.objects.count() == 0
+    assert (Project.history.count(), ProgressReport.history.count()) == before
+    # Sent again, as the 503 asks: the trigger lets it through and it commits whole.
+    response = api_client.post(f"/api/v1/projects/{project.pk}/reports/", body, format="json")
+    assert response.status_code == 201, response.content
+    project.refresh_from_db()
+    assert (project.stage, project.completed_investment_year) == ("construction", Decimal("1200.50"))
+    assert (Project.history.count(), ProgressReport.history.count()) == (
+        before[0] + 1,
+        before[1] + 1,
+    )
