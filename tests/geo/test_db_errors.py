@@ -397,7 +397,8 @@ def test_a_progress_report_whose_own_history_fails_leaves_the_project_as_it_was(
     response = api_client.post(f"/api/v1/projects/{project.pk}/reports/", body, format="json")
     assert response.status_code == 201, response.content
     project.refresh_from_db()
-    assert (project.stage, project.completed_investment_year) == ("construction", Decimal("1200.50"))
+    assert project.stage == "construction"
+    assert project.completed_investment_year == Decimal("1200.50")
     assert (Project.history.count(), ProgressReport.history.count()) == (
         before[0] + 1,
         before[1] + 1,
