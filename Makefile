@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export DEBUG ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run dev prod prod-stop test stop setup setup-test db migrate demo lint vendor vendor-check lock lock-upgrade bench
+.PHONY: run dev prod prod-stop setup-prod test stop setup setup-test db migrate demo lint vendor vendor-check lock lock-upgrade bench
 .PHONY: backup restore standby standby-stop
 
 setup:
@@ -35,6 +35,17 @@ run: setup demo
 dev: setup demo
 	@echo "serving http://127.0.0.1:$(PORT)/ with autoreload  (stop the database with: make stop)"
 	@$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The production topology on this machine: nginx on :8080 (PROD_PORT) -> gunicorn on a unix
+# socket -> PostGIS primary + streaming standby; returns once it serves (scripts/prod.sh).
+prod: setup-prod demo
+	@scripts/prod.sh start
+
+prod-stop:
+	@scripts/prod.sh stop
+
+setup-prod:
+	@scripts/setup.sh --prod
 
 test: setup-test db
 	$(PY) manage.py check --fail-level WARNING

@@ -5,6 +5,7 @@
 # and fast when everything is already there.
 #   scripts/setup.sh          # what `make run` needs
 #   scripts/setup.sh --test   # plus what `make test` needs
+#   scripts/setup.sh --prod   # plus what `make prod` needs (nginx)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,8 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 sections=()
 [ -n "${DATABASE_URL:-}" ] || sections+=(database)
 [ -x .venv/bin/python ] || python3 -c 'import ensurepip' 2>/dev/null || sections+=(venv)
-[ "${1:-}" = "--test" ] && sections+=(test)
+# --test: the suite runs nginx too (tests/geo/test_nginx.py); --prod: `make prod`'s nginx.
+case "${1:-}" in --test) sections+=(test serve);; --prod) sections+=(serve);; esac
 if [ ${#sections[@]} -gt 0 ]; then
   for p in $(scripts/debian-packages.sh "${sections[@]}"); do have_pkg "$p" || want+=("$p"); done
 fi

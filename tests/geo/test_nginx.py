@@ -1,0 +1,295 @@
+"""The nginx front of `make prod`, rendered from deploy/nginx.conf.template and run for real
+(Debian's nginx, installed by scripts/setup.sh --test) in front of Django's live server."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from geo.cache_headers import MARKETS
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "deploy"))
+import render_nginx  # noqa: E402  (deploy/ is not a package: the script stands alone)
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Front:
+    """One nginx instance of its own (prefix in a temporary folder) on a free loopback port."""
+
+    def __init__(self, upstream: str, **render_options):
+        # World-traversable (0755), so nginx's workers (nobody, when we are root) reach it.
+        self.prefix = Path(tempfile.mkdtemp(prefix="portal-nginx-", dir="/tmp"))
+        self.prefix.chmod(0o755)
+        self.static = self.prefix / "static"
+        (self.static / "css").mkdir(parents=True)
+        (self.static / "css" / "portal.0123456789ab.css").write_text("body{color:#333}\n" * 200)
+        self.port = _free_port()
+        self.conf = render_nginx.render(
+            prefix=self.prefix,
+            listen=f"127.0.0.1:{self.port}",
+            upstream=upstream,
+            static_root=self.static,
+            **render_options,
+        )
+        check = subprocess.run(
+            [NGINX, "-p", str(self.prefix), "-c", str(self.conf), "-t"],
+            capture_output=True,
+            text=True,
+        )
+        assert check.returncode == 0, check.stderr
+        self.process = subprocess.Popen(
+            [NGINX, "-p", str(self.prefix), "-c", str(self.conf), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(100):
+            try:
+                self.request("GET", "/static/css/portal.0123456789ab.css")
+                break
+            except OSError:
+                time.sleep(0.05)
+
+    def request(self, method: str, path: str, body: bytes | None = None, **headers: str):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        conn.close()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+    def get(self, path: str, **headers: str):
+        return self.request("GET", path, **headers)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        shutil.rmtree(self.prefix, ignore_errors=True)
+
+
+@pytest.fixture
+def front(live_server):
+    host_port = live_server.url.removeprefix("http://")
+    fronts: list[Front] = []
+
+    def make(**render_options) -> Front:
+        fronts.append(Front(host_port, **render_options))
+        return fronts[-1]
+
+    yield make
+    for one in fronts:
+        one.stop()
+
+
+@pytest.fixture
+def zone(zone_factory):
+    return zone_factory(name="新华路夜市", contact="0937-1111111")
+
+
+@pytest.fixture
+def staff_cookie(user_factory) -> str:
+    client = Client()
+    client.force_login(user_factory("urban_management"))
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def test_the_template_renders_and_passes_nginx_t(tmp_path):
+    conf = render_nginx.render(
+        prefix=tmp_path,
+        listen="127.0.0.1:18080",
+        upstream="unix:/tmp/portal-test.sock",
+        static_root=tmp_path,
+    )
+    text = conf.read_text()
+    assert "@" not in text.replace("$", "").split("log_format")[0]  # no unfilled fields
+    assert "proxy_cache_lock on;" in text
+    assert "proxy_cache_background_update on;" in text
+    assert "proxy_cache_valid 200 2s;" in text
+    assert "large_client_header_buffers 4 8k;" in text
+    result = subprocess.run(
+        [NGINX, "-p", str(tmp_path), "-c", str(conf), "-t"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_anonymous_gets_are_micro_cached(front, zone):
+    edge = front()
+    first = edge.get("/api/v1/markets/")
+    second = edge.get("/api/v1/markets/")
+    assert (first[0], first[1]["x-cache-status"]) == (200, "MISS")
+    assert (second[0], second[1]["x-cache-status"]) == (200, "HIT")
+    assert second[2] == first[2]
+    # What browsers are told comes from the portal, not from the 2 s edge copy.
+    assert second[1]["cache-control"] == "public, max-age=30, stale-while-revalidate=30"
+    page = edge.get("/markets/")
+    assert page[0] == 200
+    assert edge.get("/markets/")[1]["x-cache-status"] == "HIT"
+
+
+def test_a_session_cookie_never_gets_nor_fills_the_cache(front, zone, staff_cookie):
+    edge = front()
+    url = f"/api/v1/markets/{zone.pk}/"
+    staff = edge.get(url, Cookie=staff_cookie)
+    assert staff[0] == 200
+    assert staff[1]["x-cache-status"] == "BYPASS"
+    assert staff[1]["cache-control"] == "private, no-store"
+    # The staff answer was not stored: the first anonymous request goes to the portal.
+    anonymous = edge.get(url)
+    assert anonymous[1]["x-cache-status"] == "MISS"
+    assert edge.get(url)[1]["x-cache-status"] == "HIT"
+    # And a cached anonymous copy is never handed to a signed-in browser.
+    again = edge.get(url, Cookie=f"csrftoken=abc; {staff_cookie}")
+    assert again[1]["x-cache-status"] == "BYPASS"
+    assert again[1]["cache-control"] == "private, no-store"
+
+
+def test_staff_answers_differ_and_stay_out_of_the_cache(front, zone, staff_cookie):
+    # Staff see the raw opening_hours; the public never does, even right after a staff read.
+    edge = front()
+    url = f"/api/v1/markets/{zone.pk}/"
+    assert b"opening_hours" in edge.get(url, Cookie=staff_cookie)[2]
+    assert b'"opening_hours"' not in edge.get(url)[2]
+    assert b'"opening_hours"' not in edge.get(url)[2]
+
+
+# An unknown token is refused by DRF; Basic is no scheme of the portal's (read as anonymous).
+@pytest.mark.parametrize(("header", "expected"), [("Token abc", 403), ("Basic dXNlcjpwYXNz", 200)])
+def test_an_authorization_header_bypasses_the_cache(front, zone, header, expected):
+    edge = front()
+    edge.get("/api/v1/markets/")
+    assert edge.get("/api/v1/markets/")[1]["x-cache-status"] == "HIT"
+    status, headers, _ = edge.get("/api/v1/markets/", Authorization=header)
+    assert headers["x-cache-status"] == "BYPASS"
+    assert status == expected
+    assert headers["cache-control"] == "private, no-store"
+
+
+def test_private_answers_to_anonymous_requests_are_not_stored(front, db):
+    edge = front()
+    for _ in range(2):
+        status, headers, _ = edge.get("/accounts/login/")
+        assert status == 200
+        assert headers["x-cache-status"] == "MISS"  # sets a CSRF cookie, never_cache: not kept
+
+
+def test_languages_get_their_own_copies(front, zone):
+    edge = front()
+    zh = edge.get("/markets/", **{"Accept-Language": "zh-CN,zh;q=0.9"})
+    en = edge.get("/markets/", **{"Accept-Language": "en-US,en;q=0.9"})
+    assert zh[1]["content-language"] == "zh-hans"
+    assert en[1]["content-language"] == "en"
+    assert en[1]["x-cache-status"] == "MISS"
+    cookie = edge.get("/markets/", Cookie="django_language=en")
+    assert cookie[1]["content-language"] == "en"
+
+
+def test_staff_edit_appears_on_the_public_answer_within_max_age(front, zone, user_factory):
+    from markets.services import zone_update
+
+    edge = front()
+    url = f"/api/v1/markets/{zone.pk}/"
+    assert b"0937-1111111" in edge.get(url)[2]
+    assert edge.get(url)[1]["x-cache-status"] == "HIT"
+    zone_update(
+        zone=zone,
+        expected_version=zone.version,
+        user=user_factory("urban_management"),
+        reason="新电话",
+        fields={"contact": "0937-2222222"},
+    )
+    edited = time.monotonic()
+    while b"0937-2222222" not in edge.get(url)[2]:
+        assert time.monotonic() - edited < MARKETS.max_age, "the edit did not show within max-age"
+        time.sleep(0.2)
+    # The 2 s micro-cache, plus one stale answer while it refreshes in the background.
+    assert time.monotonic() - edited < 4
+
+
+def test_long_query_strings_get_414(front, zone):
+    edge = front()
+    assert edge.get("/api/v1/markets/?name=" + "a" * 9000)[0] == 414
+    assert edge.get("/api/v1/markets/?name=" + "a" * 4000)[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/api/v1/projects/", "application/geo+json"),
+        ("/api/v1/stats/", "application/json"),
+        ("/markets/", "text/html"),
+    ],
+)
+def test_json_geojson_and_html_are_gzipped(front, zone, project_factory, city, path, kind):
+    for _ in range(3):
+        project_factory()
+    edge = front()
+    status, headers, body = edge.get(path, **{"Accept-Encoding": "gzip"})
+    assert len(body) < len(edge.get(path)[2])
+    assert status == 200
+    assert headers["content-type"].startswith(kind)
+    assert headers["content-encoding"] == "gzip"
+
+
+def test_hashed_static_files_are_immutable(front, db):
+    edge = front()
+    status, headers, _ = edge.get("/static/css/portal.0123456789ab.css")
+    assert status == 200
+    assert headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+def test_the_edge_rate_limit_answers_429_with_retry_after(front, zone):
+    edge = front(limit_rate=1, limit_burst=3)
+    statuses = [edge.get("/api/v1/markets/")[0] for _ in range(8)]
+    assert statuses[:4] == [200, 200, 200, 200]  # one now plus a burst of three
+    assert set(statuses[4:]) == {429}
+    status, headers, body = edge.get("/api/v1/markets/")
+    assert headers["retry-after"] == "1"
+    assert headers["content-type"] == "application/json"
+    assert b"Too many requests" in body
+
+
+def test_exempt_addresses_are_not_rate_limited(front, zone):
+    edge = front(limit_rate=1, limit_burst=1, limit_exempt=["127.0.0.1/32"])
+    assert {edge.get("/api/v1/markets/")[0] for _ in range(10)} == {200}
+
+
+def test_nginx_buffers_slow_uploads_before_the_portal_sees_them(front, db):
+    # The body arrives in pieces; nginx holds it (client_body_buffer_size, temp files) and
+    # sends it whole, so a slow client costs a worker nothing until its request is complete.
+    edge = front()
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", edge.port), timeout=30)
+    body = b"language=en&next=/markets/"
+    sock.sendall(
+        b"POST /i18n/setlang/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+    )
+    for byte in body:
+        sock.sendall(bytes([byte]))
+        time.sleep(0.02)
+    answer = b""
+    while chunk := sock.recv(65536):
+        answer += chunk
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 302")
+    os.sync()
