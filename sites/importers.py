@@ -44,6 +44,7 @@ from django.utils.translation import gettext_lazy, override
 
 from geo import roles, uploads
 from geo.crs import STORAGE_SRID
+from geo.exports import labels
 from geo.models import Department, District, Leader
 from geo.validation import city_boundary
 from sites.models import (
@@ -265,7 +266,12 @@ def _read_csv(data: bytes) -> Iterator[Record]:
 
 
 def _records(header: list, rows: Iterable, *, first_row: int) -> Iterator[Record]:
-    names = [_column(h) for h in header]
+    if labels.is_people_file(header):
+        # Our own CSV/Excel for people (geo.exports.labels): its headings name machine fields;
+        # the readable money twins ("474.2 亿元") map to *_text and are not read.
+        names = [_column(labels.machine_name(h) or h) for h in header]
+    else:
+        names = [_column(h) for h in header]
     if "code" not in names:
         raise ValidationError(NO_CODE_COLUMN, code="no_code")
     headers = {n: str(h).strip().lstrip("\ufeff") for n, h in zip(names, header, strict=True)

@@ -31,6 +31,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from folium.template import Template
 
+from geo import numbers
 from geo.models import Department, District, Leader
 from sites import lights, selectors
 from sites.models import BuildType, Programme, ProjectCategory, Stage
@@ -92,13 +93,14 @@ def _project_popup_rows(p: dict, staff: bool) -> list[tuple[str, str]]:
         (_("Planned start"), p.get("planned_start") or "—"),
         (_("Actual start"), p.get("actual_start") or "—"),
         (_("Planned end"), p.get("planned_end") or "—"),
-        (_("Physical progress"), f"{p['percent_complete']}%"),
+        (_("Physical progress"), numbers.percent(p["percent_complete"])),
     ]
     if staff:
         rows += [
             (_("Responsible leader"), p["leader"]),
-            (_("Completed this year (万元)"),
-             f"{p['completed_investment_year']} / {p['planned_investment_year']}"),
+            # Money as a leader reads it: "2.9 亿元 / 7.0 亿元" (geo.numbers), not raw 万元.
+            (_("Completed this year"),
+             numbers.money_of(p["completed_investment_year"], p["planned_investment_year"])),
             (_("Status light"), p["light_label"]),
         ]
     return rows
@@ -127,7 +129,7 @@ def _popup_html(title: str, rows: list[tuple[str, str]], extra: str = "") -> str
 def _work_popup_rows(p: dict, staff: bool) -> list[tuple[str, str]]:
     rows = [(_("Code"), p["code"]), (_("Status"), p["status_label"]),
             (_("Lead department"), p["lead_department"]),
-            (_("Physical progress"), f"{p['percent_complete']}%"),
+            (_("Physical progress"), numbers.percent(p["percent_complete"])),
             (_("Next milestone"), p.get("next_milestone") or "—")]
     if staff:
         rows.append((_("Milestone progress"), p["milestone_light_label"]))

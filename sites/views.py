@@ -65,6 +65,10 @@ def map_strings() -> dict:
             "kind": _("Kind"),
             "opening_hours": _("Opening hours"),
             "next_change": _("Next change"),
+            "percent_complete": _("Physical progress"),
+            "total_investment": _("Total investment"),
+            "completed_investment_year": _("Investment completed this year"),
+            "next_milestone_date": _("Next milestone date"),
             "milestone_light": _("Milestone progress"),
         },
         "messages": {

@@ -9,8 +9,10 @@ machine names in the CSV and Excel files too, for scripts.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -20,6 +22,7 @@ MACHINE = "machine"
 PEOPLE = "people"
 HEADERS_CHOICE = (PEOPLE, MACHINE)
 HEADERS_MESSAGE = gettext_noop("headers must be people or machine.")
+LANGUAGES = ("zh-hans", "en")  # the UI languages a heading may come in
 READABLE_SUFFIX = "_text"  # machine name of a money column's readable twin
 
 # Amounts stored in 万元 (sites/models.py MONEY): each gets a readable twin column.
@@ -153,3 +156,26 @@ def headers_mode(params) -> str:
     if value not in HEADERS_CHOICE:
         raise ValueError(HEADERS_MESSAGE)
     return value
+
+
+@functools.cache
+def _by_heading() -> dict[str, str]:
+    table = {}
+    for language in LANGUAGES:
+        with translation.override(language):
+            for name in LABELS:
+                table[label(name)] = name
+            for name in READABLE_LABELS:
+                table[str(READABLE_LABELS[name])] = name + READABLE_SUFFIX
+    return table
+
+
+def is_people_file(headings: list) -> bool:
+    """Whether a header row is one of our files for people (it has the data-as-of heading)."""
+    names = _by_heading()
+    return any(names.get(str(h or "").strip().lstrip("\ufeff")) == "data_as_of" for h in headings)
+
+
+def machine_name(heading: object) -> str | None:
+    """The machine name of a heading of our files for people, in any UI language; else None."""
+    return _by_heading().get(str(heading or "").strip().lstrip("\ufeff"))

@@ -4,6 +4,7 @@
 // and on window.portalMap, which is set once the first load has finished.
 
 import { addBasemap, bboxToBounds, readJSON, readMapConfig } from "./basemap.js";
+import { date as dateText, money, percent } from "./numbers.js";
 
 const L = window.L;
 
@@ -78,11 +79,16 @@ export function paletteFor(layerName, properties) {
 }
 
 // Which properties a popup lists, and the label catalogue (map-strings) that translates codes.
+// A fourth member formats the raw value for people (numbers.js): 万元 → 亿元/万元, percent, date.
 const POPUP_FIELDS = {
   projects: [
     ["code", null],
     ["stage_label", null, "stage"],
     ["lead_department", null],
+    ["percent_complete", null, "percent_complete", percent],
+    // Staff only (the API sends money to staff): amounts as a leader reads them.
+    ["total_investment", null, "total_investment", money],
+    ["completed_investment_year", null, "completed_investment_year", money],
   ],
   livelihood: [
     ["milestone_light", "milestoneLight", "milestone_light"],
@@ -90,6 +96,8 @@ const POPUP_FIELDS = {
     ["category", "category"],
     ["status", "workStatus"],
     ["lead_department", null],
+    ["percent_complete", null, "percent_complete", percent],
+    ["next_milestone_date", null, "next_milestone_date", dateText],
   ],
   markets: [
     ["kind_label", null, "kind"],
@@ -221,8 +229,9 @@ export function popupContent(layerName, feature) {
   title.textContent = props.name || props.code || `#${feature.id}`;
   root.append(title);
   const list = document.createElement("dl");
-  for (const [key, catalogue, labelKey] of POPUP_FIELDS[layerName]) {
+  for (const [key, catalogue, labelKey, format] of POPUP_FIELDS[layerName]) {
     let value = displayValue(props[key]);
+    if (value && format) value = format(props[key]);
     if (value && catalogue) value = strings.labels[catalogue]?.[value] ?? value;
     if (!value) continue;
     const dt = document.createElement("dt");

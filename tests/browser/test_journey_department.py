@@ -83,7 +83,8 @@ def test_department_staff_report_on_their_project_and_not_on_anothers(
     # Back on the project page: the banner, the new figures and the report in the table.
     assert page.url == f"{page.base_url}/projects/{pk}/"
     assert page.locator(".messages").inner_text() == f"{month} 进度已保存。"
-    assert Decimal(page.locator("dd.completed").inner_text()) == invested
+    # Issue 16: the page reads the amount in 万元/亿元; the stored figure is in data-wan.
+    assert Decimal(page.locator("dd.completed").get_attribute("data-wan")) == invested
     first = page.locator("#reports-table tbody tr").first
     cells = first.locator("td").all_inner_texts()
     assert cells[0] == month
