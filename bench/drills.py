@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import importlib.util
 import json
 import os
 import shutil
@@ -56,6 +57,8 @@ import psycopg2
 ROOT = Path(__file__).resolve().parent.parent
 PY = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+NGINX_RENDER = ROOT / "deploy" / "render_nginx.py"  # make prod's nginx (deploy/nginx.conf.template)
+GUNICORN_CONF = ROOT / "conf" / "gunicorn.conf.py"  # make prod's gunicorn settings
 PG_BIN = max(
     Path("/usr/lib/postgresql").glob("*/bin"),
     key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0,
@@ -164,8 +167,10 @@ class Tally:
 class Stack:
     """Primary + standby + gunicorn + nginx in one temporary folder."""
 
-    def __init__(self, *, keep: bool = False) -> None:
+    def __init__(self, *, keep: bool = False, production: bool = True) -> None:
         self.keep = keep
+        # make prod's serving configuration when it is in the checkout, else a minimal one.
+        self.production = production and NGINX_RENDER.exists() and GUNICORN_CONF.exists()
         self.root = Path(tempfile.mkdtemp(prefix="portal-drills-", dir="/tmp"))
         self.root.chmod(0o755)
         if AS_ROOT:
@@ -179,6 +184,11 @@ class Stack:
         self.nginx: subprocess.Popen | None = None
         self.mounts: list[Path] = []
         self.tokens: dict[str, str] = {}
+        self.nginx_error_log = self.app_dir / (
+            "nginx/error.log" if self.production else "nginx-error.log"
+        )
+        self.lock = threading.Lock()
+        self.requests = 0  # makes every public URL unique: make prod's micro-cache never answers
 
     # --- building --------------------------------------------------------------------------
 
@@ -281,7 +291,8 @@ hot_standby_feedback = on""",
         self._wait_ready()
         print(
             f"  stack: primary + standby (PostgreSQL {PG_BIN.parent.name}), gunicorn "
-            f"{WORKERS} workers, nginx on 127.0.0.1:{self.port}; demo city loaded; "
+            f"{WORKERS} workers, nginx on 127.0.0.1:{self.port} "
+            f"({'make prod config' if self.production else 'minimal config'}); demo city loaded; "
             f"built in {time.monotonic() - started:.1f} s ({self.root})",
             flush=True,
         )
@@ -292,6 +303,25 @@ hot_standby_feedback = on""",
 
     def _start_gunicorn(self) -> None:
         log = (self.app_dir / "gunicorn.log").open("ab")
+        if self.production:
+            env = self.env()
+            env.update(
+                {
+                    "GUNICORN_BIND": f"unix:{self.gunicorn_sock}",
+                    "WEB_CONCURRENCY": str(WORKERS),
+                    "GUNICORN_PID_FILE": str(self.app_dir / "gunicorn.pid"),
+                    # The folder is this drill's own; nginx's workers run as nobody.
+                    "GUNICORN_UMASK": "0o000",
+                }
+            )
+            self.gunicorn = subprocess.Popen(
+                [str(GUNICORN), "-c", str(GUNICORN_CONF), "geo.wsgi"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+            return
         self.gunicorn = subprocess.Popen(
             [
                 str(GUNICORN),
@@ -314,6 +344,28 @@ hot_standby_feedback = on""",
         )
 
     def _start_nginx(self) -> None:
+        if self.production:
+            spec = importlib.util.spec_from_file_location("render_nginx", NGINX_RENDER)
+            render_nginx = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(render_nginx)
+            static = self.app_dir / "static"
+            static.mkdir()
+            conf = render_nginx.render(
+                prefix=self.app_dir / "nginx",
+                listen=f"127.0.0.1:{self.port}",
+                upstream=f"unix:{self.gunicorn_sock}",
+                static_root=static,
+                limit_exempt=["127.0.0.1/32"],  # the load comes from here
+                access_log="off",
+            )
+            prefix = conf.parent
+            log = (self.app_dir / "nginx.log").open("ab")
+            self.nginx = subprocess.Popen(
+                ["/usr/sbin/nginx", "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
+                stdout=log,
+                stderr=log,
+            )
+            return
         conf = self.app_dir / "nginx.conf"
         temp = self.app_dir / "nginx-temp"
         temp.mkdir()
@@ -412,6 +464,14 @@ http {{
                 code = json.loads(payload).get("code")
         return Answer(response.status, response.getheader("Retry-After"), code, payload)
 
+    def unique(self, path: str) -> str:
+        """``path`` with a query parameter no other request had (nothing answers from a cache;
+        the portal ignores parameters it does not know)."""
+        with self.lock:
+            self.requests += 1
+            n = self.requests
+        return f"{path}{'&' if '?' in path else '?'}drill={n}"
+
     def worker_pids(self) -> list[int]:
         master = self.gunicorn.pid
         out = subprocess.run(
@@ -457,7 +517,7 @@ def public_reads(stack: Stack, tally: Tally, stop: threading.Event, *, limit: in
     """Anonymous GETs of PUBLIC_PATHS until ``stop`` or ``limit`` requests; 200 is success."""
     n = 0
     while not stop.is_set() and n < limit:
-        path = PUBLIC_PATHS[n % len(PUBLIC_PATHS)]
+        path = stack.unique(PUBLIC_PATHS[n % len(PUBLIC_PATHS)])
         answer = stack.request("GET", path, headers={"Accept": "*/*"})
         label = str(answer.status) if answer.status else "no answer"
         if answer.truncated:
@@ -774,7 +834,7 @@ def drill_worker(stack: Stack) -> Result:
         time.sleep(2)
         return len(stack.worker_pids())
 
-    error_log = stack.app_dir / "nginx-error.log"
+    error_log = stack.nginx_error_log
     seen = error_log.read_text().count(DROPPED) if error_log.exists() else 0
     tally, workers_after = run_readers(stack, during, threads=4, limit=1000)
     dropped = error_log.read_text().count(DROPPED) - seen if error_log.exists() else 0
@@ -952,12 +1012,17 @@ def main(argv: list[str] | None = None) -> None:
         help=f"comma-separated drills, in this order: {','.join(DRILLS)}",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--minimal-config",
+        action="store_true",
+        help="a minimal nginx and gunicorn instead of make prod's (deploy/, conf/)",
+    )
     args = parser.parse_args(argv if argv is not None else [])
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = set(names) - set(DRILLS)
     if unknown:
         parser.error(f"unknown drills {sorted(unknown)}; available: {', '.join(DRILLS)}")
-    stack = Stack(keep=args.keep)
+    stack = Stack(keep=args.keep, production=not args.minimal_config)
     results: list[Result] = []
     try:
         stack.build()
