@@ -1017,7 +1017,13 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="a minimal nginx and gunicorn instead of make prod's (deploy/, conf/)",
     )
-    args = parser.parse_args(argv if argv is not None else [])
+    if argv is None:
+        # From bench/__main__ (python -m bench drills [--only …]): the options in sys.argv,
+        # after the benchmark's name when the runner leaves it there.
+        argv = sys.argv[1:]
+        if argv[:1] == ["drills"]:
+            argv = argv[1:]
+    args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = set(names) - set(DRILLS)
     if unknown:
