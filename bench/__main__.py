@@ -1,7 +1,8 @@
 """Run every benchmark module under bench/ that defines ``main()``: ``python -m bench [name…]``.
 
 ``ON_REQUEST`` modules run only when named: ``python -m bench drills`` (fault drills: they build
-their own database cluster and web stack, and mount a tmpfs as root).
+their own database cluster and web stack, and mount a tmpfs as root), ``python -m bench load
+[--quick]`` (HTTP capacity: starts its own servers, minutes of full load).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 
 import django
 
-ON_REQUEST = {"drills"}
+ON_REQUEST = {"drills", "load"}
 
 
 def run(names: list[str]) -> None:
@@ -32,4 +33,8 @@ def run(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    run(sys.argv[1:])
+    # Options after the names are the benchmark's own: python -m bench load --quick
+    args = sys.argv[1:]
+    first_option = next((i for i, arg in enumerate(args) if arg.startswith("-")), len(args))
+    sys.argv = [sys.argv[0], *args[first_option:]]
+    run(args[:first_option])

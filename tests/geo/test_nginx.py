@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import http.client
-import os
 import shutil
 import subprocess
 import sys
@@ -292,4 +291,3 @@ def test_nginx_buffers_slow_uploads_before_the_portal_sees_them(front, db):
         answer += chunk
     sock.close()
     assert answer.startswith(b"HTTP/1.1 302")
-    os.sync()
