@@ -32,5 +32,6 @@ compile() {  # compile OUTPUT INPUT... [uv options]
 compile requirements/lock.txt pyproject.toml --all-extras
 compile requirements/bootstrap.txt requirements/bootstrap.in
 compile requirements/lock-tools.txt requirements/lock-tools.in
+compile requirements/ogctests.txt requirements/ogctests.in
 echo "lock: requirements/lock.txt ($(grep -c '^[a-z]' requirements/lock.txt) packages)," \
-  "requirements/bootstrap.txt, requirements/lock-tools.txt"
+  "requirements/bootstrap.txt, requirements/lock-tools.txt, requirements/ogctests.txt"

@@ -60,3 +60,17 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+
+# --test: the OGC API test suite (ogctests pins pytest < 9) in a venv of its own, hash-checked.
+if [ "${1:-}" = "--test" ]; then
+  ogc="var/ogctests"
+  ogc_stamp="$ogc/.installed-$(sha1sum requirements/ogctests.txt | cut -c1-12)"
+  if [ ! -f "$ogc_stamp" ]; then
+    echo "setup: installing the OGC API test suite into $ogc"
+    rm -rf "$ogc"
+    python3 -m venv "$ogc"
+    "$ogc/bin/python" -m pip install -q --require-hashes --only-binary :all: \
+      -r requirements/ogctests.txt
+    touch "$ogc_stamp"
+  fi
+fi
