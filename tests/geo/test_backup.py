@@ -170,3 +170,30 @@ def test_two_backups_in_one_second_keep_both(tmp_path, city_data):
     assert first != second
     assert len(list(tmp_path.glob("*.dump"))) == 2
     assert len(list(tmp_path.glob("*.manifest.json"))) == 2
+
+
+def test_an_empty_database_with_postgis_already_is_a_fine_target(
+    tmp_path, city_data, restore_target
+):
+    """A database an operator made for the restore (CREATE DATABASE; CREATE EXTENSION postgis)
+    holds only spatial_ref_sys: empty enough; the dump's CREATE EXTENSION IF NOT EXISTS skips."""
+    admin = backup._connect(connection.settings_dict, "postgres")
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(restore_target)))
+    finally:
+        admin.close()
+    target = backup._connect(connection.settings_dict, restore_target)
+    target.autocommit = True
+    try:
+        with target.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    finally:
+        target.close()
+    dump, manifest = backup.backup_create(directory=tmp_path)
+
+    restored = backup.backup_restore(dump=dump, database=restore_target)
+
+    assert restored.differences == []
+    assert restored.manifest["tables"]["markets_marketzone"] == 2
