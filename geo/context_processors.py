@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.db.models import Extent
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from geo import roles
 from geo.basemap_pack import current_pack, effective_basemap
@@ -46,5 +47,30 @@ def portal(request) -> dict:
             "tiandituKey": settings.TIANDITU_KEY,
             "center": list(settings.MAP_CENTER),
             "bbox": list(city_bbox()),
+            # For the title and legend every map carries (static/js/basemap.js).
+            "strings": {
+                "dataAsOf": _("Data as of %(when)s"),
+                "mainMapTitle": _("Key projects, livelihood works and night markets"),
+                "outlineLight": _("Outline: status light"),
+                "openOrders": _("Badge: open work orders"),
+                "thisFeature": _("This project or work"),
+                "thisMarket": _("This market zone"),
+                "thisZone": _("The zone being edited"),
+                "otherZones": _("Other market zones"),
+                "projectSites": _("Project sites nearby"),
+                "versionA": _("Version A"),
+                "versionB": _("Version B (dashed)"),
+                "pickedSite": _("The site picked"),
+                "openNow": _("Open now"),
+                "closedNow": _("Closed now"),
+                "legend": _("Legend"),
+                "context": _("Map context"),
+                "contextLayers": {
+                    "city": _("City boundary"),
+                    "district": _("District boundary"),
+                    "river": _("River"),
+                    "main_road": _("Main road"),
+                },
+            },
         }
     }

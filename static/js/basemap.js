@@ -29,10 +29,33 @@ export function bboxToBounds(bbox) {
   return L.latLngBounds([miny, minx], [maxy, maxx]);
 }
 
-/** Add the configured basemap to the map; returns the tile layers (none for "none"). */
-export function addBasemap(map, config) {
+/** Add the configured basemap to the map; returns the tile layers (none for "none").
+ *
+ * The server resolves the order (geo/basemap_pack.py): the city's own pack served at /tiles/
+ * (its attribution carries the approval number, 审图号), else Tianditu with a key, else none.
+ * The context layers (city, districts and their names, river, main roads) are drawn under the
+ * features on every map in any case, so a map without tiles and without network still shows
+ * where things are. `options.context === false` leaves them out.
+ */
+export function addBasemap(map, config, options = {}) {
+  if (config.strings) activeStrings = config.strings;
   const layers = [];
-  if (config.basemap === "osm" && config.basemapUrl) {
+  if (config.basemap === "pack" && config.pack) {
+    const pack = config.pack;
+    const [minx, miny, maxx, maxy] = pack.bounds;
+    layers.push(
+      L.tileLayer(pack.url, {
+        // Tiles only where the pack has them; past its deepest zoom Leaflet scales those up.
+        bounds: L.latLngBounds([miny, minx], [maxy, maxx]),
+        minNativeZoom: pack.minZoom,
+        maxNativeZoom: pack.maxZoom,
+        minZoom: pack.minZoom,
+        maxZoom: 19,
+        attribution: escapeText(pack.attribution),
+        className: "basemap-pack",
+      }),
+    );
+  } else if (config.basemap === "osm" && config.basemapUrl) {
     layers.push(
       L.tileLayer(config.basemapUrl, {
         maxZoom: 19,
@@ -59,5 +82,240 @@ export function addBasemap(map, config) {
   map.attributionControl?.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   for (const layer of layers) layer.addTo(map);
   map.getContainer().classList.toggle("no-basemap", layers.length === 0);
+  if (options.context !== false && config.contextUrl) {
+    addContextLayers(map, config.contextUrl, { tiles: layers.length > 0 });
+  }
+  // Every map says what it shows and as of when, and explains what it draws; a page with its
+  // own title or legend passes `title: false` / `legend: false` and adds it itself.
+  if (options.title !== false) addMapTitle(map, options.title || {});
+  if (options.legend !== false) addLegend(map, options.legend || {});
   return layers;
+}
+
+function escapeText(text) {
+  const node = document.createElement("span");
+  node.textContent = text || "";
+  return node.innerHTML;
+}
+
+// --- context layers -------------------------------------------------------------------------
+
+// Panes under the features (Leaflet: tiles 200, overlays 400, markers 600): areas and lines at
+// 250, district names at 260. Nothing there takes the pointer, and Geoman neither edits nor
+// snaps to it (pmIgnore, snapIgnore). Drawn on one canvas, not as SVG paths: a real city's
+// boundary has thousands of vertices, and the features' SVG stays the map's only paths.
+const CONTEXT_PANE = "contextPane";
+const CONTEXT_LABEL_PANE = "contextLabelPane";
+let contextRequest = null;
+
+/** The context FeatureCollection, fetched once per page (the endpoint is cacheable). */
+export function fetchContext(url) {
+  contextRequest ??= fetch(url, {
+    headers: { Accept: "application/geo+json" },
+    credentials: "same-origin",
+  }).then((response) => {
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return response.json();
+  });
+  return contextRequest;
+}
+
+/** How each context layer is drawn; `tiles`: a basemap lies under it (no land fill then). */
+export function contextStyle(layer, tiles, renderer = undefined) {
+  const common = { interactive: false, pmIgnore: true, snapIgnore: true, pane: CONTEXT_PANE,
+    renderer };
+  switch (layer) {
+    case "city":
+      return { ...common, color: "#5f636c", weight: 2.5, fill: !tiles, fillColor: "#f7f5ef",
+        fillOpacity: 1, className: "context-city" };
+    case "district":
+      return { ...common, color: "#8a8f98", weight: 1.2, dashArray: "5 4", fill: false,
+        className: "context-district" };
+    case "river":
+      return { ...common, color: "#7fb2e5", weight: 5, opacity: 0.9, fillColor: "#a9cdf0",
+        fillOpacity: 0.9, lineCap: "round", className: "context-river" };
+    default:
+      return { ...common, color: "#ffffff", weight: 4, opacity: 1, lineCap: "round",
+        className: "context-road" };
+  }
+}
+
+/** A road is a white line on a grey casing: the casing is drawn first, 2 px wider. */
+function roadCasing(feature, renderer) {
+  const style = { ...contextStyle("main_road", true, renderer), color: "#b7bcc4", weight: 6,
+    className: "context-road-casing" };
+  return L.geoJSON(feature, { ...style, style: () => style });
+}
+
+/**
+ * Draw the context layers under the features of `map`; resolves to the group (null when the
+ * endpoint could not be read: the map works without them). District names are labels, not
+ * tooltips, so they never take a click or a tab stop.
+ */
+export async function addContextLayers(map, url, { tiles = false } = {}) {
+  if (!map.getPane(CONTEXT_PANE)) {
+    map.createPane(CONTEXT_PANE).style.zIndex = "250";
+    map.createPane(CONTEXT_LABEL_PANE).style.zIndex = "260";
+    map.getPane(CONTEXT_LABEL_PANE).style.pointerEvents = "none";
+  }
+  const renderer = L.canvas({ pane: CONTEXT_PANE, padding: 0.5 });
+  let collection;
+  try {
+    collection = await fetchContext(url);
+  } catch (error) {
+    console.warn("context layers not drawn:", error);
+    return null;
+  }
+  const group = L.featureGroup([], { pmIgnore: true });
+  const features = collection.features || [];
+  for (const feature of features.filter((f) => f.properties.layer === "main_road")) {
+    group.addLayer(roadCasing(feature, renderer));
+  }
+  for (const feature of features) {
+    const layer = feature.properties.layer;
+    const style = contextStyle(layer, tiles, renderer);
+    group.addLayer(L.geoJSON(feature, { ...style, style: () => style }));
+    if (layer === "district" && Array.isArray(feature.properties.label)) {
+      const [lon, lat] = feature.properties.label;
+      group.addLayer(L.marker([lat, lon], {
+        pane: CONTEXT_LABEL_PANE,
+        interactive: false,
+        keyboard: false,
+        pmIgnore: true,
+        snapIgnore: true,
+        icon: L.divIcon({
+          className: "context-label",
+          html: `<span>${escapeText(feature.properties.name)}</span>`,
+          iconSize: null,
+        }),
+      }));
+    }
+  }
+  group.addTo(map);
+  map.portalContext = group;
+  map.getContainer().dataset.context = String(features.length);
+  return group;
+}
+
+// --- titles and legends ---------------------------------------------------------------------
+
+let activeStrings = null; // the strings of the configuration the last map was built with
+
+function configStrings() {
+  return activeStrings || readMapConfig().strings || {};
+}
+
+/** "2026年12月3日 19:05" (or "Dec 3, 2026, 19:05"): a moment in Beijing time, for people. */
+export function asOfText(moment = new Date()) {
+  const lang = document.documentElement.lang || "zh-hans";
+  return new Intl.DateTimeFormat(lang.startsWith("zh") ? "zh-CN" : "en-GB", {
+    timeZone: "Asia/Shanghai", year: "numeric", month: "long", day: "numeric",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  }).format(moment);
+}
+
+/**
+ * The map's title: what it shows and "数据截至 …" (data as of). The title defaults to the page's
+ * heading; `asOf` to the moment the page was drawn (the data are read live). The control keeps
+ * `setAsOf(text)` and `setTitle(text)` for pages whose data date changes (the month slider).
+ */
+export function addMapTitle(map, { title, asOf } = {}) {
+  const strings = configStrings();
+  const control = L.control({ position: "topleft" });
+  const root = L.DomUtil.create("div", "map-title");
+  const heading = L.DomUtil.create("strong", "map-title-text", root);
+  const date = L.DomUtil.create("span", "map-as-of", root);
+  control.setTitle = (text) => { heading.textContent = text || ""; return control; };
+  control.setAsOf = (text) => {
+    date.textContent = (strings.dataAsOf || "Data as of %(when)s").replace("%(when)s", text);
+    return control;
+  };
+  control.setTitle(title ?? document.querySelector("main h1")?.textContent?.trim());
+  control.setAsOf(asOf || asOfText());
+  control.onAdd = () => root;
+  // Above the zoom buttons: Leaflet stacks a corner's controls in the order they are added.
+  const zoom = map.zoomControl;
+  if (zoom) zoom.remove();
+  control.addTo(map);
+  if (zoom) zoom.addTo(map);
+  map.portalTitle = control;
+  return control;
+}
+
+/** A legend swatch: `shape` is point, line, area, outline, road, river, city or district. */
+export function legendSwatch(shape, color = "") {
+  const span = document.createElement("span");
+  span.className = `legend-swatch is-${shape}`;
+  if (color) {
+    if (shape === "outline") span.style.borderColor = color;
+    else span.style.background = color;
+  }
+  span.setAttribute("aria-hidden", "true");
+  return span;
+}
+
+/** The context layers' legend section (city, districts, river, main roads). */
+export function contextLegendSection() {
+  const strings = configStrings();
+  const section = document.createElement("section");
+  section.dataset.legendLayer = "context";
+  const heading = document.createElement("h3");
+  heading.textContent = strings.context || "Context";
+  const list = document.createElement("ul");
+  for (const [key, shape] of [["city", "city"], ["district", "district"], ["river", "river"],
+    ["main_road", "road"]]) {
+    const item = document.createElement("li");
+    item.dataset.legend = `context-${key}`;
+    const label = document.createElement("span");
+    label.textContent = strings.contextLayers?.[key] || key;
+    item.append(legendSwatch(shape), label);
+    list.append(item);
+  }
+  section.append(heading, list);
+  return section;
+}
+
+/**
+ * A collapsible legend control: `entries` are the map's own [swatch element, text] rows (under
+ * the page's heading for them), then the context layers. Open on wide screens.
+ */
+export function addLegend(map, { title = "", entries = [] } = {}) {
+  const strings = configStrings();
+  const control = L.control({ position: "bottomright" });
+  control.onAdd = () => {
+    const root = L.DomUtil.create("details", "map-legend");
+    // Open where it leaves room for the map: a detail page's small map starts with it closed.
+    const size = map.getSize();
+    root.open = size.x >= 640 && size.y >= 420;
+    const summary = document.createElement("summary");
+    summary.textContent = strings.legend || "Legend";
+    root.append(summary);
+    if (entries.length) {
+      const section = document.createElement("section");
+      section.dataset.legendLayer = "features";
+      if (title) {
+        const heading = document.createElement("h3");
+        heading.textContent = title;
+        section.append(heading);
+      }
+      const list = document.createElement("ul");
+      for (const [swatch, text, key] of entries) {
+        const item = document.createElement("li");
+        if (key) item.dataset.legend = key;
+        const label = document.createElement("span");
+        label.textContent = text;
+        item.append(swatch, label);
+        list.append(item);
+      }
+      section.append(list);
+      root.append(section);
+    }
+    root.append(contextLegendSection());
+    L.DomEvent.disableClickPropagation(root);
+    L.DomEvent.disableScrollPropagation(root);
+    return root;
+  };
+  control.addTo(map);
+  map.portalLegend = control;
+  return control;
 }

@@ -1,7 +1,7 @@
 // A small Leaflet map of one feature's geometry, shared by the project and livelihood pages.
 // Leaflet (global L) is loaded as a classic script before the page module.
 
-import { addBasemap, readMapConfig } from "./basemap.js";
+import { addBasemap, legendSwatch, readMapConfig } from "./basemap.js";
 
 const L = window.L;
 
@@ -10,7 +10,12 @@ export function drawDetailMap(id, geometry, color = "#a3161a") {
   const node = document.getElementById(id);
   if (!node || !geometry || !L) return null;
   const map = L.map(node, { scrollWheelZoom: false });
-  addBasemap(map, readMapConfig());
+  const config = readMapConfig();
+  const shape = /LineString/.test(geometry.type) ? "line" : /Point/.test(geometry.type) ? "point"
+    : "area";
+  addBasemap(map, config, { legend: { entries: [
+    [legendSwatch(shape, color), config.strings?.thisFeature, "this-feature"],
+  ] } });
   const layer = L.geoJSON(geometry, {
     style: { color, weight: 4, fillOpacity: 0.25 },
     pointToLayer: (_f, latlng) =>

@@ -4,7 +4,7 @@
 // reload the stored boundary while the user's own shape stays on the map as a grey ghost.
 // window.zoneEditor exposes the map and a few read-outs for tests and the browser console.
 
-import { addBasemap, bboxToBounds, readJSON, readMapConfig } from "./basemap.js";
+import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
 
 const L = window.L;
 const config = readJSON("editor-config");
@@ -48,7 +48,12 @@ export function areaM2(geometry) {
 }
 
 const map = L.map("editor-map", { center: mapConfig.center, zoom: 14 });
-addBasemap(map, mapConfig);
+const legendStrings = mapConfig.strings || {};
+addBasemap(map, mapConfig, { legend: { entries: [
+  [legendSwatch("area", ZONE_STYLE.color), legendStrings.thisZone, "zone-edited"],
+  [legendSwatch("area", "#b05d00"), legendStrings.otherZones, "zone-others"],
+  [legendSwatch("point", "#0b4f9c"), legendStrings.projectSites, "project-sites"],
+] } });
 const cityBounds = bboxToBounds(mapConfig.bbox);
 // No zoom animation on load: its end would undo a view set in between (a test's, or a zone's).
 if (cityBounds) map.fitBounds(cityBounds, { animate: false });

@@ -89,7 +89,7 @@ export function initWidget(root) {
   const disabled = root.dataset.disabled === "true";
 
   const map = L.map(root.dataset.map);
-  addBasemap(map, config);
+  addBasemap(map, config, { title: false }); // the admin form's heading names the record
   const cityBounds = bboxToBounds(config.bbox);
 
   const showError = (message) => {

@@ -2,7 +2,7 @@
 // (A solid blue, B dashed red), each version's field changes, and "restore this version", which
 // creates a new version through the API (If-Match: the version shown when the page loaded).
 
-import { addBasemap, bboxToBounds, readJSON, readMapConfig } from "./basemap.js";
+import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
 
 const L = window.L;
 const config = readJSON("editor-config");
@@ -14,7 +14,10 @@ function format(text, values) {
 }
 
 const map = L.map("history-map", { center: mapConfig.center, zoom: 14 });
-addBasemap(map, mapConfig);
+addBasemap(map, mapConfig, { legend: { entries: [
+  [legendSwatch("area", "#0b4f9c"), mapConfig.strings?.versionA, "version-a"],
+  [legendSwatch("area", "#a3161a"), mapConfig.strings?.versionB, "version-b"],
+] } });
 const cityBounds = bboxToBounds(mapConfig.bbox);
 if (cityBounds) map.fitBounds(cityBounds);
 const STYLES = {

@@ -3,7 +3,10 @@
 // Other page features (filters, status lights, a month slider) build on the exported functions
 // and on window.portalMap, which is set once the first load has finished.
 
-import { addBasemap, bboxToBounds, readJSON, readMapConfig } from "./basemap.js";
+import {
+  addBasemap, addMapTitle, asOfText, bboxToBounds, contextLegendSection, legendSwatch, readJSON,
+  readMapConfig,
+} from "./basemap.js";
 import { date as dateText, money, percent } from "./numbers.js";
 
 const L = window.L;
@@ -61,6 +64,10 @@ const FALLBACK_COLOR = "#555f6b";
 
 // Status-light colours of projects (sites.lights: green / yellow / red).
 export const LIGHT_COLORS = { green: "#188038", yellow: "#f9ab00", red: "#b3261e" };
+// A light is never told by colour alone: its outline is solid, dashed or dotted, and the legend
+// and popups give a symbol and the light's name.
+export const LIGHT_DASHES = { green: null, yellow: "6 3", red: "2 3" };
+export const LIGHT_SYMBOLS = { green: "✓", yellow: "!", red: "✕" };
 
 // A livelihood work's light is its milestone progress (sites.selectors.with_milestone_light).
 // The API gives `milestone_light` to staff only; where a feature carries it, it replaces the
@@ -315,15 +322,72 @@ export async function loadLayer(layerName, overlay, params = {}) {
   return features.length;
 }
 
-function swatch(color, shape) {
-  const span = document.createElement("span");
-  span.className = `legend-swatch is-${shape}`;
-  span.style.background = color;
-  return span;
-}
-
 const LEGEND_CATALOGUES = { projects: "stage", livelihood: "category", markets: "kind" };
 const LEGEND_SHAPES = { projects: "point", livelihood: "line", markets: "area" };
+
+/** A ring in a light's colour and dash pattern, drawn as the map outlines a project. */
+export function lightRing(light) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("width", "16");
+  svg.setAttribute("height", "16");
+  svg.setAttribute("aria-hidden", "true");
+  svg.classList.add("legend-ring");
+  const ring = document.createElementNS("http://www.w3.org/2000/svg", "circle");
+  Object.entries({ cx: 8, cy: 8, r: 6, fill: "#fff", stroke: LIGHT_COLORS[light],
+    "stroke-width": 3 }).forEach(([k, v]) => ring.setAttribute(k, String(v)));
+  if (LIGHT_DASHES[light]) ring.setAttribute("stroke-dasharray", LIGHT_DASHES[light]);
+  svg.append(ring);
+  return svg;
+}
+
+/** Staff see each project outlined by its status light: the legend's section for it, built
+ * from the labels the features carry (`light`, `light_label`). */
+function lightSection(features) {
+  const labels = {};
+  for (const f of features) {
+    if (f.properties?.light) labels[f.properties.light] ??= f.properties.light_label;
+  }
+  const section = document.createElement("section");
+  section.dataset.legendLayer = "projects-light";
+  const heading = document.createElement("h3");
+  heading.textContent = readMapConfig().strings?.outlineLight || "Outline: status light";
+  const list = document.createElement("ul");
+  for (const light of Object.keys(LIGHT_COLORS)) {
+    if (!labels[light]) continue;
+    const item = document.createElement("li");
+    item.dataset.legend = `projects-light-${light}`;
+    const symbol = document.createElement("span");
+    symbol.className = "legend-symbol";
+    symbol.textContent = LIGHT_SYMBOLS[light];
+    symbol.style.color = LIGHT_COLORS[light];
+    const label = document.createElement("span");
+    label.textContent = labels[light];
+    item.append(lightRing(light), symbol, label);
+    list.append(item);
+  }
+  section.append(heading, list);
+  return section;
+}
+
+/** The hook for a badge of open work orders on a feature (`open_orders` > 0). No layer has
+ * orders yet: the legend shows this row only once a drawn feature carries the property. */
+function ordersSection() {
+  const section = document.createElement("section");
+  section.dataset.legendLayer = "orders";
+  const item = document.createElement("li");
+  item.dataset.legend = "open-orders";
+  const badge = document.createElement("span");
+  badge.className = "legend-badge";
+  badge.textContent = "3";
+  badge.setAttribute("aria-hidden", "true");
+  const label = document.createElement("span");
+  label.textContent = readMapConfig().strings?.openOrders || "Badge: open work orders";
+  item.append(badge, label);
+  const list = document.createElement("ul");
+  list.append(item);
+  section.append(list);
+  return section;
+}
 
 /** One layer's legend section: a heading and a swatch per colour of `palette`. */
 function legendSection(layerName, palette, catalogue, title, prefix = layerName) {
@@ -337,7 +401,7 @@ function legendSection(layerName, palette, catalogue, title, prefix = layerName)
     item.dataset.legend = `${prefix}-${code}`;
     const label = document.createElement("span");
     label.textContent = strings.labels[catalogue]?.[code] || code;
-    item.append(swatch(color, LEGEND_SHAPES[layerName]), label);
+    item.append(legendSwatch(LEGEND_SHAPES[layerName], color), label);
     list.append(item);
   }
   section.append(heading, list);
@@ -351,6 +415,8 @@ function legendSection(layerName, palette, catalogue, title, prefix = layerName)
 export function legendControl() {
   const control = L.control({ position: "bottomright" });
   let livelihoodSection = null;
+  let projectsSection = null;
+  let legendRoot = null;
   control.onAdd = () => {
     const root = L.DomUtil.create("details", "map-legend");
     root.open = window.matchMedia("(min-width: 48rem)").matches;
@@ -361,8 +427,11 @@ export function legendControl() {
       const section = legendSection(layerName, PALETTES[layerName],
         LEGEND_CATALOGUES[layerName], strings.layers[layerName] || layerName);
       if (layerName === "livelihood") livelihoodSection = section;
+      if (layerName === "projects") projectsSection = section;
       root.append(section);
     }
+    root.append(contextLegendSection());
+    legendRoot = root;
     L.DomEvent.disableClickPropagation(root);
     L.DomEvent.disableScrollPropagation(root);
     return root;
@@ -375,6 +444,20 @@ export function legendControl() {
     section.dataset.lights = "true";
     livelihoodSection.replaceWith(section);
     livelihoodSection = section;
+  };
+  // Fill = stage, outline = light: once staff's projects carry lights, say what the rings mean.
+  control.showProjectLights = (features) => {
+    legendRoot?.querySelector("[data-legend-layer=projects-light]")?.remove();
+    if (projectsSection && features.some((f) => f.properties?.light)) {
+      projectsSection.after(lightSection(features));
+    }
+  };
+  control.showOrders = (features) => {
+    legendRoot?.querySelector("[data-legend-layer=orders]")?.remove();
+    if (projectsSection && features.some((f) => Number(f.properties?.open_orders) > 0)) {
+      projectsSection.parentNode.insertBefore(ordersSection(),
+        legendRoot.querySelector("[data-legend-layer=context]"));
+    }
   };
   return control;
 }
@@ -417,6 +500,10 @@ export async function reloadAll(portal, params = {}) {
       if (name === "livelihood" && result.value.some((f) => f.properties?.milestone_light)) {
         portal.legend?.showMilestoneLights();
       }
+      if (name === "projects") {
+        portal.legend?.showProjectLights(result.value);
+        portal.legend?.showOrders(result.value);
+      }
     } else {
       portal.layers[name].clearLayers();
       portal.counts[name] = 0;
@@ -425,8 +512,19 @@ export async function reloadAll(portal, params = {}) {
     }
   });
   setStatus(status, portal.counts, failed);
+  // The title's date follows the month slider: a past month shows the data of its end.
+  const month = params.projects?.as_of;
+  portal.title?.setAsOf(month ? monthText(month) : asOfText());
   document.dispatchEvent(new CustomEvent("portal:map-reloaded", { detail: portal }));
   return portal.counts;
+}
+
+/** "2026年6月" for "2026-06" (the month slider's value), in the page's language. */
+export function monthText(month) {
+  const [year, number] = month.split("-").map(Number);
+  const lang = document.documentElement.lang || "zh-hans";
+  return new Intl.DateTimeFormat(lang.startsWith("zh") ? "zh-CN" : "en-GB",
+    { year: "numeric", month: "long", timeZone: "UTC" }).format(Date.UTC(year, number - 1, 15));
 }
 
 /** Build the map, its basemap, overlays and controls, then load the layers. */
@@ -439,7 +537,9 @@ export async function initMap(elementId = "map") {
   const bounds = bboxToBounds(config.bbox);
   if (bounds) map.fitBounds(bounds);
   else map.setView(config.center, 13);
-  addBasemap(map, config);
+  // This page's legend holds the context layers' section too; its title names all three layers.
+  addBasemap(map, config, { title: false, legend: false });
+  const title = addMapTitle(map, { title: config.strings?.mainMapTitle });
   L.control.scale({ imperial: false }).addTo(map);
 
   const layers = {};
@@ -453,7 +553,7 @@ export async function initMap(elementId = "map") {
   L.control.layers(null, overlays, { collapsed }).addTo(map);
   const legend = legendControl().addTo(map);
 
-  const portal = { map, config, layers, legend, counts: {}, generation: 0, reload: null };
+  const portal = { map, config, layers, legend, title, counts: {}, generation: 0, reload: null };
   portal.reload = (params) => reloadAll(portal, params);
   await reloadAll(portal);
   window.portalMap = portal;

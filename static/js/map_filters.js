@@ -5,7 +5,7 @@
 
 import { readJSON } from "./basemap.js";
 import {
-  DETAIL_URLS, LIGHT_COLORS, MILESTONE_PALETTE, popupActions, reportUrl, viewQuery,
+  DETAIL_URLS, LIGHT_COLORS, LIGHT_DASHES, MILESTONE_PALETTE, popupActions, reportUrl, viewQuery,
 } from "./map.js";
 
 const L = window.L;
@@ -225,7 +225,10 @@ export function decorate(portal) {
   eachFeatureLayer(portal.layers.projects, (layer) => {
     layer.bindPopup(() => projectPopup(layer.feature), { maxWidth: 320 });
     const light = layer.feature.properties?.light;
-    if (light && layer.setStyle) layer.setStyle({ color: LIGHT_COLORS[light], weight: 3 });
+    // The ring's dash tells the light without its colour (solid, dashed, dotted).
+    if (light && layer.setStyle) {
+      layer.setStyle({ color: LIGHT_COLORS[light], weight: 3, dashArray: LIGHT_DASHES[light] });
+    }
   });
   eachFeatureLayer(portal.layers.livelihood, (layer) => {
     layer.bindPopup(() => livelihoodPopup(layer.feature), { maxWidth: 320 });

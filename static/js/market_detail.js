@@ -1,7 +1,7 @@
 // One market's page (/markets/<id>/): its zone on a small map. Everything else is server HTML.
 // Leaflet is a classic script loaded before this module (global L).
 
-import { addBasemap, readJSON, readMapConfig } from "./basemap.js";
+import { addBasemap, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
 
 const L = window.L;
 const feature = readJSON("market-data");
@@ -10,7 +10,10 @@ const node = document.getElementById("market-map");
 if (feature && node && L) {
   const config = readMapConfig();
   const map = L.map(node, { center: config.center, zoom: 15 });
-  addBasemap(map, config);
+  const color = feature.properties.open_now ? "#0b6b2e" : "#4a5360";
+  addBasemap(map, config, { legend: { entries: [
+    [legendSwatch("area", color), config.strings?.thisMarket, "this-market"],
+  ] } });
   const layer = L.geoJSON(feature, {
     style: () => ({
       color: feature.properties.open_now ? "#0b6b2e" : "#4a5360",

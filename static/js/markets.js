@@ -3,7 +3,7 @@
 // zones on the map and, when the visitor allows it, orders the list by distance (in metres).
 // Leaflet is a classic script loaded before this module (global L).
 
-import { addBasemap, bboxToBounds, readJSON, readMapConfig } from "./basemap.js";
+import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
 
 const L = window.L;
 const EARTH_RADIUS_M = 6371008.8; // mean Earth radius (IUGG), metres
@@ -34,7 +34,10 @@ function drawMap() {
   if (!node || !L) return null;
   const config = readMapConfig();
   const map = L.map(node, { center: config.center, zoom: 13 });
-  addBasemap(map, config);
+  addBasemap(map, config, { legend: { entries: [
+    [legendSwatch("area", "#0b6b2e"), config.strings?.openNow, "market-open"],
+    [legendSwatch("area", "#4a5360"), config.strings?.closedNow, "market-closed"],
+  ] } });
   const layer = L.geoJSON(data, {
     style: (feature) => ({
       color: feature.properties.open_now ? "#0b6b2e" : "#4a5360",

@@ -3,7 +3,7 @@
 // OpenStreetMap or Tianditu "_w"; see basemap.js). Saving is the form's ordinary POST.
 // Leaflet (global L) is loaded as a classic script before this module.
 
-import { addBasemap, bboxToBounds, readJSON, readMapConfig } from "./basemap.js";
+import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
 
 const L = window.L;
 const data = readJSON("placement-data", { city: null, strings: {} });
@@ -18,7 +18,9 @@ function format(template, values) {
 if (node && L && items.length) {
   const config = readMapConfig();
   const map = L.map(node, { scrollWheelZoom: true });
-  addBasemap(map, config);
+  addBasemap(map, config, { legend: { entries: [
+    [legendSwatch("point", "#a3161a"), config.strings?.pickedSite, "picked-site"],
+  ] } });
   let bounds = bboxToBounds(config.bbox);
   if (data.city) {
     const outline = L.geoJSON(JSON.parse(data.city), {

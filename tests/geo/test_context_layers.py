@@ -21,7 +21,7 @@ from geo.models import ContextFeature, ContextKind, District
 
 URL = "/api/v1/context/"
 # fixtures/context.geojson and reference.json; districts by code, roads by code point of name
-# (五 U+4E94 < 人 U+4EBA < 大 U+5927 < 新 U+65B0 < 迎 U+8FCE < 钢 U+94A2).
+# (五 U+4E94 < 人 U+4EBA < 大 U+5927 < 新 U+65B0 < 祁 U+7941 < 胜 U+80DC < 迎 U+8FCE < 钢 U+94A2).
 EXPECTED = [
     ("city", "示范市"),
     ("district", "关城区"),
@@ -32,7 +32,9 @@ EXPECTED = [
     ("main_road", "五一路"),
     ("main_road", "人民路"),
     ("main_road", "大唐路"),
-    ("main_road", "新华大道"),
+    ("main_road", "新华路"),
+    ("main_road", "祁连大道"),
+    ("main_road", "胜利路"),
     ("main_road", "迎宾大道"),
     ("main_road", "钢城路"),
 ]
