@@ -8,9 +8,16 @@ urlpatterns = [
     path("", ogcapi.LandingView.as_view(), name="ogcapi-landing"),
     path("conformance", ogcapi.ConformanceView.as_view(), name="ogcapi-conformance"),
     path("collections", ogcapi.CollectionsView.as_view(), name="ogcapi-collections"),
-    path("collections/<str:collection>", ogcapi.CollectionView.as_view(),
-         name="ogcapi-collection"),
+    path("collections/<str:collection>", ogcapi.CollectionView.as_view(), name="ogcapi-collection"),
+    path(
+        "collections/<str:collection>/queryables",
+        ogcapi.QueryablesView.as_view(),
+        name="ogcapi-queryables",
+    ),
     path("collections/<str:collection>/items", ogcapi.ItemsView.as_view(), name="ogcapi-items"),
-    path("collections/<str:collection>/items/<str:fid>", ogcapi.ItemView.as_view(),
-         name="ogcapi-item"),
+    path(
+        "collections/<str:collection>/items/<str:fid>",
+        ogcapi.ItemView.as_view(),
+        name="ogcapi-item",
+    ),
 ]

@@ -36,11 +36,12 @@ def test_landing_and_conformance(api_client):
     rels = {link["rel"]: link["href"] for link in body["links"]}
     assert rels["conformance"] == "http://testserver/ogcapi/conformance"
     assert rels["data"] == "http://testserver/ogcapi/collections"
-    conformance = api_client.get("/ogcapi/conformance").json()
-    assert conformance == {"conformsTo": [
+    conformance = api_client.get("/ogcapi/conformance").json()["conformsTo"]
+    # Issue 13 adds HTML, OpenAPI 3.0, CRS (Part 2) and filtering (Part 3) to these two.
+    assert conformance[:2] == [
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    ]}
+    ]
 
 
 @pytest.mark.django_db
@@ -132,7 +133,8 @@ def test_single_item(api_client, project_factory):
     assert body["id"] == project.pk
     assert body["geometry"] == {"type": "Point", "coordinates": [98.281235, 39.791235]}
     assert "甬金金融科技".encode() in response.content
-    assert {link["rel"] for link in body["links"]} == {"self", "collection"}
+    # Issue 13: an alternate (HTML) link beside self and collection.
+    assert {link["rel"] for link in body["links"]} == {"self", "alternate", "collection"}
     missing = api_client.get(f"/ogcapi/collections/projects/items/{hidden.pk}")
     assert missing.status_code == 404
     assert missing.json()["detail"]
@@ -154,7 +156,8 @@ def test_single_item(api_client, project_factory):
     ("/ogcapi/collections/projects/items?bbox=1,2,3", 400, "bbox"),
     ("/ogcapi/collections/projects/items?stage=flying", 400, "stage"),
     ("/ogcapi/collections/projects/items?q=%00", 400, "q"),
-    ("/ogcapi/collections/projects/items?f=html", 400, "f"),
+    # Issue 13: f=html is offered now; other formats and unknown CRSs stay 400s.
+    ("/ogcapi/collections/projects/items?f=xml", 400, "f"),
     ("/ogcapi/collections/projects/items?bbox-crs=EPSG:3857", 400, "bbox-crs"),
 ])
 def test_bad_requests(api_client, url, status, field):
