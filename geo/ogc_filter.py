@@ -387,6 +387,8 @@ class Translator:
 
     def comparison(self, node) -> Q:
         lhs, rhs, op = node.lhs, node.rhs, type(node)
+        if isinstance(lhs, ast.Arithmetic) or isinstance(rhs, ast.Arithmetic):
+            raise _bad(_("Arithmetic in filters is not supported."))
         if not isinstance(lhs, ast.Attribute | ast.Function) or (
             isinstance(lhs, ast.Function)
             and not any(isinstance(a, ast.Attribute) for a in lhs.arguments)
