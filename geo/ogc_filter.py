@@ -47,7 +47,9 @@ from geo.geojson import LocalISO
 
 CQL2_TEXT = "cql2-text"
 CQL2_JSON = "cql2-json"
-FILTER_LANGS = (CQL2_TEXT, CQL2_JSON)
+# The draft's name, which GDAL 3.6's OAPIF driver (Debian 12) sends: read as cql2-text.
+CQL_TEXT_DRAFT = "cql-text"
+FILTER_LANGS = (CQL2_TEXT, CQL2_JSON, CQL_TEXT_DRAFT)
 GEOMETRY = "geometry"
 # Past this many rows in a layer's table, LIKE/CASEI need a spatial predicate beside them.
 SCAN_ROWS = 20_000
@@ -182,7 +184,7 @@ def parse(text: str, lang: str):
             },
             code="filter_lang",
         )
-    if lang == CQL2_TEXT:
+    if lang in (CQL2_TEXT, CQL_TEXT_DRAFT):
         from pygeofilter.parsers.cql2_text import parse as parse_text
 
         try:

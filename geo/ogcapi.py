@@ -340,7 +340,7 @@ class LandingView(OgcView):
                     "rel": "service-desc",
                     "type": OPENAPI,
                     "title": _("OpenAPI document"),
-                    "href": request.build_absolute_uri("/api/schema/?format=json"),
+                    "href": f"{base}/api",
                 },
                 {
                     "rel": "service-doc",

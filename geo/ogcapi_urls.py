@@ -3,9 +3,11 @@
 from django.urls import path
 
 from geo import ogcapi
+from geo.api.schema import OgcOpenApiView
 
 urlpatterns = [
     path("", ogcapi.LandingView.as_view(), name="ogcapi-landing"),
+    path("api", OgcOpenApiView.as_view(), name="ogcapi-openapi"),
     path("conformance", ogcapi.ConformanceView.as_view(), name="ogcapi-conformance"),
     path("collections", ogcapi.CollectionsView.as_view(), name="ogcapi-collections"),
     path("collections/<str:collection>", ogcapi.CollectionView.as_view(), name="ogcapi-collection"),

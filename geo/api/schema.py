@@ -9,14 +9,17 @@ from another host.
 
 from __future__ import annotations
 
+import json
+
 from drf_spectacular.extensions import OpenApiViewExtension
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     inline_serializer,
 )
-from drf_spectacular.views import SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import serializers
 
 from geo.api.exports import LAYER_PARAMETERS
@@ -151,3 +154,49 @@ class ApiDocsView(SpectacularSwaggerSplitView):
     The split view serves its start-up script at ``?script`` instead of inline, so the page runs
     under the portal's CSP (``script-src 'self'``, no inline script).
     """
+
+
+class OgcOpenApiRenderer(OpenApiJsonRenderer):
+    """The OpenAPI document as OGC API – Features names it in ``service-desc`` links."""
+
+    media_type = "application/vnd.oai.openapi+json;version=3.0"
+
+
+class OgcOpenApiView(SpectacularAPIView):
+    """``/ogcapi/api``: the OGC API part of the OpenAPI document (``/api/schema/`` has it too),
+    its paths relative to a ``servers`` entry at ``/ogcapi`` as OGC clients expect, as JSON
+    with the media type of the landing page's ``service-desc`` link whatever the Accept header
+    says. GDAL's OAPIF driver reads it for the items' query parameters (and refuses other
+    media types); the OGC test suites validate it as OpenAPI 3.0."""
+
+    renderer_classes = [OgcOpenApiRenderer]
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if response.status_code != 200:
+            return response
+        prefix = "/ogcapi"
+        whole = response.data
+        paths = {}
+        for path, item in whole["paths"].items():
+            if not path.startswith(f"{prefix}/"):
+                continue
+            # OGC's name for the path parameter (GDAL's OAPIF driver looks the items path up
+            # as /collections/{collectionId}/items).
+            path = path[len(prefix):].replace("{collection}", "{collectionId}")
+            item = json.loads(json.dumps(item))
+            for operation in item.values():
+                for parameter in operation.get("parameters", []):
+                    if parameter.get("in") == "path" and parameter["name"] == "collection":
+                        parameter["name"] = "collectionId"
+            paths[path] = item
+        response.data = {
+            **whole,
+            "servers": [{"url": request.build_absolute_uri(prefix)}],
+            "paths": paths,
+        }
+        return response

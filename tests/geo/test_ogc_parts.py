@@ -61,13 +61,22 @@ def test_landing_links_to_the_openapi_document(api_client):
     links = {link["rel"]: link for link in response.json()["links"]}
     desc = links["service-desc"]
     assert desc["type"] == "application/vnd.oai.openapi+json;version=3.0"
-    assert desc["href"] == "http://testserver/api/schema/?format=json"
-    assert links["service-doc"] == {
-        "rel": "service-doc",
-        "type": "text/html",
-        "title": links["service-doc"]["title"],
-        "href": "http://testserver/api/docs/",
-    }
+    assert desc["href"] == "http://testserver/ogcapi/api"
+    # The service-desc: the OGC part of the OpenAPI document, relative to its server /ogcapi.
+    ogc = api_client.get("/ogcapi/api", HTTP_ACCEPT="application/json")
+    assert ogc["Content-Type"] == "application/vnd.oai.openapi+json;version=3.0"
+    document = ogc.json()
+    assert document["openapi"].startswith("3.0")
+    assert document["servers"] == [{"url": "http://testserver/ogcapi"}]
+    assert sorted(document["paths"]) == [
+        "/", "/collections", "/collections/{collectionId}",
+        "/collections/{collectionId}/items", "/collections/{collectionId}/items/{fid}",
+        "/collections/{collectionId}/queryables", "/conformance",
+    ]
+    names = [p["name"] for p in
+             document["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]]
+    assert {"collectionId", "bbox", "crs", "filter", "stage", "code"} <= set(names)
+    # The whole document (/api/schema/) holds the OGC paths too, under /ogcapi/.
     schema = api_client.get("/api/schema/?format=json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]
@@ -100,7 +109,7 @@ def test_landing_links_to_the_openapi_document(api_client):
         f"{EPSG}4542",
         f"{EPSG}3857",
     }
-    assert set(params["filter-lang"]["schema"]["enum"]) == {"cql2-text", "cql2-json"}
+    assert set(params["filter-lang"]["schema"]["enum"]) == {"cql2-text", "cql2-json", "cql-text"}
     # Public: no security requirement on the OGC operations.
     assert "security" not in schema.json()
     for path in paths:
@@ -439,7 +448,7 @@ def test_queryables_as_plain_parameters(api_client, city):
         (
             {"filter": "code = 'A1'", "filter-lang": "ecql"},
             "filter-lang",
-            "Unknown filter-lang ecql; supported: cql2-text, cql2-json.",
+            "Unknown filter-lang ecql; supported: cql2-text, cql2-json, cql-text.",
         ),
         ({"filter-lang": "ecql"}, "filter-lang", "Unknown filter-lang ecql"),
         ({"filter": "stage = 'flying'"}, "filter", "flying is not one of the values of stage"),
