@@ -156,9 +156,17 @@ def wait_for(url: str, seconds: float = 120) -> None:
     raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
 
 
-def fetch(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - loopback
-        return response.read()
+def fetch(url: str, *, patience: float = 60) -> bytes:
+    """The body at ``url``, retried while a server still recovers from the previous cell."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - loopback
+                return response.read()
+        except OSError:  # urllib's HTTPError (a 503 while connections drain) included
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 class Servers:
@@ -192,6 +200,10 @@ class Servers:
 
     def start_runserver(self) -> str:
         url = f"http://127.0.0.1:{PORTS['runserver']}"
+        # A thread per request: with persistent connections each finished thread would keep its
+        # database connection until collected, and 256 connections exhaust the cluster's 100
+        # (503s for everyone sharing it). Closed after each request instead.
+        env = {**self.base_env("1"), "CONN_MAX_AGE": "0"}
         self._start(
             [
                 str(ROOT / ".venv/bin/python"),
@@ -200,7 +212,7 @@ class Servers:
                 "--noreload",
                 f"127.0.0.1:{PORTS['runserver']}",
             ],
-            self.base_env("1"),
+            env,
             "runserver.log",
         )
         wait_for(url + "/healthz")

@@ -291,3 +291,15 @@ def test_nginx_buffers_slow_uploads_before_the_portal_sees_them(front, db):
         answer += chunk
     sock.close()
     assert answer.startswith(b"HTTP/1.1 302")
+
+
+def test_forwarded_for_matches_trusted_proxies(front, zone, settings):
+    # make prod: TRUSTED_PROXIES=1, nginx appends the address it sees. A client's own
+    # X-Forwarded-For is to the left of it and ignored: the API limit counts the real address.
+    from geo.models import RateCounter
+
+    settings.TRUSTED_PROXIES = "1"
+    edge = front()
+    assert edge.get("/api/v1/markets/", **{"X-Forwarded-For": "203.0.113.9"})[0] == 200
+    idents = set(RateCounter.objects.values_list("ident", flat=True))
+    assert idents == {"127.0.0.1"}
