@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from folium.template import Template
 
 from geo import numbers
+from geo.context_layers import context_geojson
 from geo.models import Department, District, Leader
 from sites import lights, selectors
 from sites.models import BuildType, Programme, ProjectCategory, Stage
@@ -192,6 +193,61 @@ class PlainGeoJson(MacroElement):
         self.data = _js_value({"type": "FeatureCollection", "features": features})
 
 
+class ContextLayers(MacroElement):
+    """The city, districts (with their names), river and main roads, under the features.
+
+    The same collection as ``/api/v1/context/`` (simplified), drawn into a pane below the
+    overlays, taking no clicks; the district names are text labels (escaped here).
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            map.createPane("bmContext").style.zIndex = "250";
+            map.createPane("bmContextLabels").style.zIndex = "260";
+            var styles = {
+                city: {color: "#5f636c", weight: 2.5, fillColor: "#f7f5ef", fillOpacity: 1},
+                district: {color: "#8a8f98", weight: 1.2, dashArray: "5 4", fill: false},
+                river: {color: "#7fb2e5", weight: 5, opacity: 0.9, fillColor: "#a9cdf0",
+                        fillOpacity: 0.9},
+                main_road: {color: "#ffffff", weight: 4, opacity: 1}
+            };
+            var data = {{ this.data }};
+            var roads = data.features.filter(function (f) {
+                return f.properties.layer === "main_road";
+            });
+            var options = {pane: "bmContext", interactive: false};
+            L.geoJSON(roads, L.extend({}, options, {style: function () {
+                return {color: "#b7bcc4", weight: 6, className: "bm-context bm-context-casing"};
+            }})).addTo(map);
+            var drawn = L.geoJSON(data, L.extend({}, options, {style: function (f) {
+                return L.extend({className: "bm-context bm-context-" + f.properties.layer},
+                                styles[f.properties.layer] || styles.main_road);
+            }})).addTo(map);
+            data.features.forEach(function (f) {
+                if (f.properties.layer !== "district" || !f.properties.label) return;
+                L.marker([f.properties.label[1], f.properties.label[0]], {
+                    pane: "bmContextLabels", interactive: false, keyboard: false,
+                    icon: L.divIcon({className: "bm-context-label", iconSize: null,
+                                     html: "<span>" + f.properties.html + "</span>"})
+                }).addTo(map);
+            });
+            window.battleMap.context = drawn.getLayers().length;
+            // A plain-text credit, as on the live maps: Leaflet's default carries a flag emblem.
+            if (map.attributionControl) map.attributionControl.setPrefix("Leaflet");
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "ContextLayers"
+        collection = json.loads(context_geojson())
+        for feature in collection["features"]:
+            feature["properties"]["html"] = html.escape(feature["properties"]["name"])
+        self.data = _js_value(collection)
+
+
 class BattleMapControls(MacroElement):
     """The metric scale and the legend, both Leaflet controls in the bottom-left corner.
 
@@ -252,6 +308,21 @@ def _legend_group(title: str | None, items: list[tuple[str, str]], *,
     return f"<p class='bm-legend-title'>{html.escape(title)}</p><ul>{rows}</ul>"
 
 
+def _context_legend() -> str:
+    """The context layers' rows: the same swatches as the live maps (static/css/portal.css)."""
+    rows = [
+        ("bm-ctx-city", _("City boundary")),
+        ("bm-ctx-district", _("District boundary")),
+        ("bm-ctx-river", _("River")),
+        ("bm-ctx-road", _("Main road")),
+    ]
+    items = "".join(
+        f"<li><span class='bm-ctx {css}'></span>{html.escape(str(label))}</li>"
+        for css, label in rows
+    )
+    return f"<p class='bm-legend-title'>{html.escape(_('Map context'))}</p><ul>{items}</ul>"
+
+
 def _legend(staff: bool) -> str:
     """What each colour means: projects by light (staff) or stage (public); works likewise."""
     if staff:
@@ -273,7 +344,7 @@ def _legend(staff: bool) -> str:
         )
         # One colour for every work: a row of its own, no heading repeating the same words.
         works = _legend_group(None, [(LIVELIHOOD_COLOR, _("Livelihood works"))], outline=True)
-    return projects + works
+    return projects + works + _context_legend()
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -345,7 +416,18 @@ body { display: flex; flex-direction: column; }
 .leaflet-popup-content .bm-reasons-title { margin: 6px 0 0; color: #4a5360; }
 .bm-reasons { margin: 2px 0 0; padding-left: 1.2em; }
 .bm-reasons li[data-light=red] { color: #b3261e; }
-.leaflet-container { background: #eef0f3; font-family: inherit; }
+.leaflet-container { background: #e3e6ea; font-family: inherit; }
+.bm-ctx { display: inline-block; width: 14px; height: 10px; margin-right: 6px;
+  vertical-align: 0; box-sizing: border-box; }
+.bm-ctx-city { background: #f7f5ef; border: 2px solid #5f636c; }
+.bm-ctx-district { border: 1px dashed #8a8f98; }
+.bm-ctx-river { height: 4px; background: #7fb2e5; vertical-align: 2px; }
+.bm-ctx-road { height: 5px; background: #fff; border: 1px solid #b7bcc4; vertical-align: 2px; }
+.leaflet-marker-icon.bm-context-label { background: none; border: 0; width: auto !important;
+  height: auto !important; }
+.bm-context-label span { display: block; transform: translate(-50%, -50%); white-space: nowrap;
+  font-size: 14px; font-weight: 700; letter-spacing: 0.1em; color: #5f636c;
+  text-shadow: 0 0 3px #fff, 0 0 3px #fff; }
 @media (max-width: 480px) {
   .bm-title h1 { font-size: 16px; } .bm-title p { font-size: 12px; }
   .bm-legend { font-size: 12px; padding: 4px 8px; }
@@ -416,6 +498,7 @@ def battle_map_html(f: selectors.SiteFilters, *, staff: bool,
     drawn_works = _drawn(works, work_color,
                          lambda p: _popup_html(p["name"], _work_popup_rows(p, staff)))
 
+    ContextLayers().add_to(fmap)  # first: under the features
     project_layer = folium.FeatureGroup(name=_("Key projects"))
     PlainGeoJson("projects", drawn_projects).add_to(project_layer)
     work_layer = folium.FeatureGroup(name=_("Livelihood works"))
