@@ -21,6 +21,7 @@ from django.contrib.gis.geos import Polygon
 from django.core.exceptions import ValidationError
 from django.db.models import F, Func
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
@@ -94,7 +95,9 @@ def content_crs(crs: Crs) -> str:
     return f"<{crs.uri}>"
 
 
-BBOX_MESSAGE = "bbox must be four numbers in the order of the axes of bbox-crs (%(order)s)."
+BBOX_MESSAGE = gettext_noop(
+    "bbox must be four numbers in the order of the axes of bbox-crs (%(order)s)."
+)
 
 
 def axis_order(crs: Crs) -> str:

@@ -151,9 +151,19 @@ def queryables(layer: Layer) -> dict[str, Queryable]:
         if kind == "string" and getattr(model_field, "max_length", None):
             schema["maxLength"] = model_field.max_length
         result[name] = Queryable(
-            name, path, {"title": str(model_field.verbose_name), **schema}, kind, enum
+            name, path, {"title": _title(model, path, model_field), **schema}, kind, enum
         )
     return result
+
+
+def _title(model, path: str, model_field) -> str:
+    """The field's verbose name; through a relation, the relation's (牵头单位, 牵头单位（编码）)."""
+    if "__" not in path:
+        return str(model_field.verbose_name)
+    relation = _field_for(model, path.split("__")[0])
+    if path.endswith("__name"):
+        return str(relation.verbose_name)
+    return f"{relation.verbose_name}（{model_field.verbose_name}）"
 
 
 def queryables_schema(layer: Layer, url: str) -> dict:

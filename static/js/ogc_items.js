@@ -24,7 +24,7 @@ if (node && L) {
     },
   ).addTo(map);
   const bounds = layer.getBounds();
-  if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 16, padding: [20, 20] });
+  if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 16, padding: [40, 40] });
   else map.setView(config.center || [39.79, 98.28], 12);
   node.dataset.ready = "true";
 }
