@@ -13,4 +13,8 @@ class ManifestStaticStorage(CompressedManifestStaticFilesStorage):
     """
 
     def url(self, name: str | None, force: bool = False) -> str:
+        if not name:
+            # The static root itself (``{% static "" %}``, a service worker's scope test) has no
+            # hash; Django's manifest lookup would raise for it (a 500 on the page).
+            return self.base_url
         return super().url(name, force=True)

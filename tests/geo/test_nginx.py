@@ -303,3 +303,30 @@ def test_forwarded_for_matches_trusted_proxies(front, zone, settings):
     assert edge.get("/api/v1/markets/", **{"X-Forwarded-For": "203.0.113.9"})[0] == 200
     idents = set(RateCounter.objects.values_list("ident", flat=True))
     assert idents == {"127.0.0.1"}
+
+
+def test_signing_in_through_nginx_passes_the_csrf_check(front, user_factory):
+    # A browser's form POST carries Origin: http://127.0.0.1:<port>; Django compares it with the
+    # Host nginx passes on, so that must keep the port.
+    import re
+
+    user_factory(username="urban1")
+    edge = front()
+    origin = f"http://127.0.0.1:{edge.port}"
+    status, headers, body = edge.get("/accounts/login/", Host=f"127.0.0.1:{edge.port}")
+    assert status == 200
+    csrf = re.search(r"csrftoken=([^;]+)", headers["set-cookie"]).group(1)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+    form = f"username=urban1&password=pw-for-tests-1&csrfmiddlewaretoken={token}".encode()
+    status, headers, _ = edge.request(
+        "POST",
+        "/accounts/login/",
+        body=form,
+        Host=f"127.0.0.1:{edge.port}",
+        Origin=origin,
+        Referer=origin + "/accounts/login/",
+        Cookie=f"csrftoken={csrf}",
+        **{"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert status == 302, headers
+    assert "sessionid=" in headers["set-cookie"]

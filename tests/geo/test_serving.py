@@ -172,3 +172,15 @@ def test_gunicorn_workers_default_to_twice_the_cores_plus_one(monkeypatch):
     assert config["workers"] == 2 * os.cpu_count() + 1
     assert config["worker_class"] == "sync"
     assert config["bind"] == ["127.0.0.1:8000"]
+
+
+def test_manifest_urls_are_hashed_in_debug_too_and_the_root_has_none(tmp_path, settings):
+    from geo.static_storage import ManifestStaticStorage
+
+    settings.DEBUG = True  # the demo (make run) keeps DEBUG on and still names hashed files
+    (tmp_path / "staticfiles.json").write_text(
+        '{"paths": {"css/portal.css": "css/portal.0123456789ab.css"}, "version": "1.1"}'
+    )
+    storage = ManifestStaticStorage(location=str(tmp_path), base_url="/static/")
+    assert storage.url("css/portal.css") == "/static/css/portal.0123456789ab.css"
+    assert storage.url("") == "/static/"
