@@ -142,13 +142,19 @@ def negotiate(request) -> str:
 
 def _doc(operation_id: str, summary: str, media: str = JSON, parameters=(), errors=(400,)):
     responses = {(200, media): OpenApiTypes.OBJECT, (200, HTML): OpenApiTypes.STR}
+    from geo.api.schema import Error  # the portal's error body {"detail", "errors"}
+
     for code in errors:
         responses[code] = OpenApiResponse(
+            Error,
             description={
                 400: "A bad or unknown query parameter (JSON error body)",
                 404: "No such collection or feature",
-            }[code]
+                429: "Too many requests from this address (Retry-After says when to retry)",
+            }[code],
         )
+    if media == GEOJSON:
+        responses[304] = OpenApiResponse(description="Not modified (If-None-Match matched)")
     return extend_schema(
         operation_id=operation_id,
         summary=summary,
@@ -510,7 +516,7 @@ class ItemsView(OgcView):
         "Features of a collection, a page at a time",
         GEOJSON,
         _items_parameters(),
-        errors=(400, 404),
+        errors=(400, 404, 429),
     )
     def get(self, request, collection: str):
         layer = get_layer(collection)
