@@ -9,9 +9,9 @@ The collection is built in SQL in one statement. Geometries are simplified with
 ``ST_SimplifyPreserveTopology`` by ``CONTEXT_SIMPLIFY_DEGREES`` (5e-5° ≈ 4 m east-west and
 5.5 m north-south at 39.8° N: below a pixel up to zoom 15) and written with 5 decimals (≈1 m),
 so a real city's survey-grade boundary (tens of thousands of vertices) stays a few hundred kB.
-Features come in drawing order, bottom first: city, districts, river, roads. Each district
-carries ``label``, a [lon, lat] point inside it (``ST_PointOnSurface``, never outside a
-concave district as a centroid may be) for its name.
+Features come in drawing order, bottom first: city, districts, river, roads. Each but the city
+carries ``label``, a [lon, lat] point for its name: ``ST_PointOnSurface``, inside a district
+(never outside a concave one, as a centroid may be), on a road or river (one of its vertices).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ SELECT coalesce(json_agg(json_build_object(
         'layer', layer,
         'name', name,
         'code', code,
-        'label', CASE WHEN layer = 'district' THEN json_build_array(
+        'label', CASE WHEN layer <> 'city' THEN json_build_array(
             round(ST_X(ST_PointOnSurface(geom))::numeric, %(precision)s),
             round(ST_Y(ST_PointOnSurface(geom))::numeric, %(precision)s)) END
     ))

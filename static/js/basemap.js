@@ -175,8 +175,10 @@ export async function addContextLayers(map, url, { tiles = false } = {}) {
     const layer = feature.properties.layer;
     const style = contextStyle(layer, tiles, renderer);
     group.addLayer(L.geoJSON(feature, { ...style, style: () => style }));
-    if (layer === "district" && Array.isArray(feature.properties.label)) {
+    if (Array.isArray(feature.properties.label)) {
       const [lon, lat] = feature.properties.label;
+      // District names always; road and river names once zoomed in (CSS: .context-near).
+      const className = layer === "district" ? "context-label" : "context-line-label";
       group.addLayer(L.marker([lat, lon], {
         pane: CONTEXT_LABEL_PANE,
         interactive: false,
@@ -184,7 +186,7 @@ export async function addContextLayers(map, url, { tiles = false } = {}) {
         pmIgnore: true,
         snapIgnore: true,
         icon: L.divIcon({
-          className: "context-label",
+          className,
           html: `<span>${escapeText(feature.properties.name)}</span>`,
           iconSize: null,
         }),
@@ -192,6 +194,9 @@ export async function addContextLayers(map, url, { tiles = false } = {}) {
     }
   }
   group.addTo(map);
+  const near = () => map.getContainer().classList.toggle("context-near", map.getZoom() >= 15);
+  map.on("zoomend", near);
+  near();
   map.portalContext = group;
   map.getContainer().dataset.context = String(features.length);
   return group;

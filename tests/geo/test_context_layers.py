@@ -76,8 +76,8 @@ def test_context_collection_shape(client, demo_context, django_assert_num_querie
                      "river": "MultiLineString", "main_road": "MultiLineString"}
     for feature in features:
         props = feature["properties"]
-        assert set(props) == ({"layer", "name", "code", "label"} if props["layer"] == "district"
-                              else {"layer", "name"})
+        expected = {"city": {"layer", "name"}, "district": {"layer", "name", "code", "label"}}
+        assert set(props) == expected.get(props["layer"], {"layer", "name", "label"})
         # 5 decimals (~1 m): no coordinate carries more.
         for lon, lat in _coordinates(feature["geometry"]):
             assert round(lon, 5) == lon
@@ -94,6 +94,11 @@ def test_district_labels_lie_inside_their_district(client, demo_context):
             lon, lat = feature["properties"]["label"]
             assert districts[feature["properties"]["code"]].contains(
                 GEOSGeometry(f"POINT({lon} {lat})", srid=4326))
+        elif feature["properties"]["layer"] in ("main_road", "river"):
+            # A vertex of the stored line, rounded to 5 decimals: within 1e-5° of it.
+            lon, lat = feature["properties"]["label"]
+            stored = ContextFeature.objects.get(name=feature["properties"]["name"]).geom
+            assert stored.distance(GEOSGeometry(f"POINT({lon} {lat})", srid=4326)) < 1e-5
 
 
 def test_context_is_simplified_but_keeps_the_shape(client, demo_context):
