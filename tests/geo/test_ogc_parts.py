@@ -572,3 +572,17 @@ def test_downloads_answer_304(api_client, city):
         api_client.get("/api/v1/projects.geojson", HTTP_IF_NONE_MATCH=first["ETag"]).status_code
         == 304
     )
+
+
+@pytest.mark.django_db
+def test_openapi_documents_the_ogc_error_bodies(api_client):
+    paths = api_client.get("/api/schema/?format=json").json()["paths"]
+    items = paths["/ogcapi/collections/{collection}/items"]["get"]["responses"]
+    assert sorted(items) == ["200", "304", "400", "404", "429"]
+    for code in ("400", "404", "429"):
+        assert items[code]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
+    assert sorted(items["200"]["content"]) == ["application/geo+json", "text/html"]
+    landing = paths["/ogcapi/"]["get"]["responses"]
+    assert sorted(landing) == ["200", "400"]
