@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from geo.models import CityBoundary, Department, District, Leader, StaffProfile
+from geo.models import CityBoundary, ContextFeature, Department, District, Leader, StaffProfile
 from geo.recent_changes import audited_models
 from markets.models import CalendarException, Closure, MarketZone
 from sites.models import Blocker, LivelihoodWork, Milestone, ProgressReport, Project
@@ -54,6 +54,7 @@ def test_every_history_model_keeps_the_address():
     assert set(audited_models()) == {
         Project, ProgressReport, Blocker, LivelihoodWork, Milestone, MarketZone, Closure,
         CalendarException, Department, Leader, District, CityBoundary, StaffProfile,
+        ContextFeature,  # main roads and the river (issue 16): reference data, audited too
     }
     for model in audited_models():
         field = model.history.model._meta.get_field("history_client_ip")
