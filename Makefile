@@ -3,6 +3,13 @@ PORT ?= 8000
 PY := .venv/bin/python
 export DEBUG ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
+# Production mode (DEBUG=0) without a SECRET_KEY: one made once into var/secret_key (mode 0600)
+# and reused, for every step (migrate, collectstatic, gunicorn); see scripts/serve.sh.
+ifeq ($(filter 1 true yes on True TRUE,$(DEBUG)),)
+ifeq ($(SECRET_KEY),)
+export SECRET_KEY := $(shell scripts/serve.sh --secret-key)
+endif
+endif
 
 .PHONY: run dev prod prod-stop setup-prod test stop setup setup-test db migrate demo lint vendor vendor-check lock lock-upgrade bench
 .PHONY: backup restore standby standby-stop

@@ -12,17 +12,25 @@ py=.venv/bin/python
 
 debug_on() { case "$(printf %s "${DEBUG:-0}" | tr '[:upper:]' '[:lower:]')" in 1|true|yes|on) return 0;; esac; return 1; }
 
+# The production key: SECRET_KEY from the environment, else var/secret_key, made once.
+secret_key() {
+  local key_file=${SECRET_KEY_FILE:-var/secret_key}
+  if [ ! -s "$key_file" ]; then
+    mkdir -p "$(dirname "$key_file")"
+    (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(50))' >"$key_file.new")
+    mv "$key_file.new" "$key_file"
+    echo "serve: generated a SECRET_KEY into $key_file (mode 0600); reused from now on" >&2
+  fi
+  chmod 600 "$key_file"
+  cat "$key_file"
+}
+
+# `scripts/serve.sh --secret-key`: print it (the Makefile exports it for migrate and load_demo).
+if [ "$bind" = "--secret-key" ]; then secret_key; exit 0; fi
+
 if ! debug_on; then
   if [ -z "${SECRET_KEY:-}" ]; then
-    key_file=${SECRET_KEY_FILE:-var/secret_key}
-    if [ ! -s "$key_file" ]; then
-      mkdir -p "$(dirname "$key_file")"
-      (umask 077 && $py -c 'import secrets; print(secrets.token_urlsafe(50))' >"$key_file.new")
-      mv "$key_file.new" "$key_file"
-      echo "serve: generated a SECRET_KEY into $key_file (mode 0600); reused from now on"
-    fi
-    chmod 600 "$key_file"
-    SECRET_KEY=$(cat "$key_file")
+    SECRET_KEY=$(secret_key)
     export SECRET_KEY
   fi
   if [ -z "${ALLOWED_HOSTS:-}" ]; then

@@ -184,3 +184,26 @@ def test_manifest_urls_are_hashed_in_debug_too_and_the_root_has_none(tmp_path, s
     storage = ManifestStaticStorage(location=str(tmp_path), base_url="/static/")
     assert storage.url("css/portal.css") == "/static/css/portal.0123456789ab.css"
     assert storage.url("") == "/static/"
+
+
+def test_the_makefile_gets_the_same_key_for_every_step(tmp_path):
+    # `DEBUG=0 make run`: migrate and collectstatic need the key before gunicorn starts, so the
+    # Makefile asks serve.sh for it; made once, then the same.
+    key_file = tmp_path / "secret_key"
+    env = {**os.environ, "SECRET_KEY_FILE": str(key_file)}
+
+    def ask() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(ROOT / "scripts" / "serve.sh"), "--secret-key"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+
+    first, second = ask(), ask()
+    assert "generated a SECRET_KEY" in first.stderr
+    assert second.stderr == ""
+    assert first.stdout == second.stdout == key_file.read_text()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
