@@ -35,6 +35,9 @@ def _public_strings() -> dict:
         "unsupported": _(
             "This browser cannot share its location; the list stays in alphabetical order."
         ),
+        # %(time)s is when the page was loaded (HH:MM, Beijing time).
+        "offline": _("Offline: the list and hours as updated at %(time)s."),
+        "offlineDetail": _("Offline: this page as updated at %(time)s."),
     }
 
 
@@ -67,6 +70,7 @@ def public_list(request: HttpRequest) -> HttpResponse:
         "features": features,
         "collection": {"type": "FeatureCollection", "features": features},
         "evaluated_at": hours_filters.at,
+        "loaded_at": timezone.localtime(),  # when this list was made: shown when offline
         "at_param": at_param,
         "strings": _public_strings(),
         "kinds": ZoneKind.choices,
@@ -86,12 +90,34 @@ def _zone_point(pk: int) -> tuple[float, float] | None:
 
 
 def directions(name: str, point: tuple[float, float]) -> dict[str, str]:
-    """Links to directions: Amap (told the coordinate is WGS84, so it shifts it) and geo: URI."""
+    """Links to directions in Amap, Tencent and Baidu maps, and a geo: URI (RFC 5870).
+
+    The coordinates stay WGS84: each app is told so (Amap ``coordinate=wgs84``, Tencent
+    ``coord_type=1`` = GPS, Baidu ``coord_type=wgs84``) and shifts them to its own datum itself
+    (GCJ-02, BD-09). Converting here with geo/gcj02.py as well would shift them twice.
+    """
     lon, lat = point
     amap = "https://uri.amap.com/marker?" + urlencode(
         {"position": f"{lon},{lat}", "name": name, "coordinate": "wgs84", "callnative": "0"}
     )
-    return {"amap": amap, "geo": f"geo:{lat},{lon}"}
+    tencent = "https://apis.map.qq.com/uri/v1/marker?" + urlencode(
+        {
+            "marker": f"coord:{lat},{lon};title:{name};addr:",
+            "coord_type": "1",
+            "referer": "city-map-portal",
+        }
+    )
+    baidu = "https://api.map.baidu.com/marker?" + urlencode(
+        {
+            "location": f"{lat},{lon}",
+            "title": name,
+            "content": name,
+            "output": "html",
+            "coord_type": "wgs84",
+            "src": "webapp.city.map-portal",
+        }
+    )
+    return {"amap": amap, "tencent": tencent, "baidu": baidu, "geo": f"geo:{lat},{lon}"}
 
 
 def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -125,6 +151,7 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "links": directions(props["name"], point) if point else None,
         "point": point,
         "evaluated_at": at,
+        "loaded_at": timezone.localtime(),
         "at_error": at_error,
         "at_param": request.GET.get("at", "") if at_error is None else "",
         "updated_at": dt.datetime.fromisoformat(props["updated_at"]),

@@ -2,6 +2,7 @@
 // Leaflet is a classic script loaded before this module (global L).
 
 import { addBasemap, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
+import { registerWorker, showOfflineNote } from "./pwa.js";
 
 const L = window.L;
 const feature = readJSON("market-data");
@@ -25,3 +26,6 @@ if (feature && node && L) {
   map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 17 });
   window.marketDetail = { ready: true, map };
 }
+
+showOfflineNote(readJSON("markets-strings", {}).offlineDetail);
+registerWorker();

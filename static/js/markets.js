@@ -4,6 +4,7 @@
 // Leaflet is a classic script loaded before this module (global L).
 
 import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
+import { registerWorker, showOfflineNote } from "./pwa.js";
 
 const L = window.L;
 const EARTH_RADIUS_M = 6371008.8; // mean Earth radius (IUGG), metres
@@ -107,5 +108,7 @@ function nearMe() {
 }
 
 document.getElementById("near-me")?.addEventListener("click", nearMe);
+showOfflineNote(strings.offline);
+registerWorker();
 window.marketsPage = { ready: true, map, count: data.features.length };
 document.body.dataset.marketsReady = "true";

@@ -1,0 +1,35 @@
+// The public market pages as an installable app (issue 16 item 5): registers the service worker
+// (/markets/sw.js, scope /markets/), tells it which files this page loaded so they work offline,
+// and, when the page came from the worker's cache, says when its list and hours were loaded.
+
+const WORKER_URL = "/markets/sw.js";
+const SCOPE = "/markets/";
+
+function format(template, values) {
+  return template.replace(/%\((\w+)\)s/g, (_m, key) => String(values[key]));
+}
+
+/** Show "Offline: … updated at HH:MM" when sw.js served this page from its cache. */
+export function showOfflineNote(template) {
+  const note = document.getElementById("offline-note");
+  if (!note || note.dataset.served !== "cache") return false;
+  note.textContent = format(template || "%(time)s", { time: note.dataset.loaded });
+  note.hidden = false;
+  document.body.dataset.served = "cache";
+  return true;
+}
+
+/** Register the worker; once it controls the page, hand it this page's same-origin files. */
+export function registerWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  const files = () => performance.getEntriesByType("resource").map((entry) => entry.name)
+    .filter((url) => new URL(url).origin === location.origin);
+  navigator.serviceWorker.register(WORKER_URL, { scope: SCOPE }).then(async () => {
+    const registration = await navigator.serviceWorker.ready;
+    registration.active?.postMessage({ cache: [...files(), location.href] });
+    document.body.dataset.worker = "ready";
+  }).catch(() => {
+    // No worker (private mode, an old browser): the pages simply work online only.
+    document.body.dataset.worker = "unavailable";
+  });
+}
