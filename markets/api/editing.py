@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from django.contrib.gis.db.models.functions import Area, Transform
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import CharField, F, FloatField, Func, Q
 from django.db.models.functions import Cast, Round
 from django.shortcuts import get_object_or_404
@@ -199,9 +200,15 @@ STATE_CODES = {"not_retired", "already_retired", "retired"}
 
 
 def _run(call) -> Response:
-    """Run a service call; map a stale version to 412 and state errors to 409."""
+    """Run a service call; map a stale version to 412 and state errors to 409.
+
+    The write and the read of the saved zone for the answer are one transaction: a database
+    failure while answering (geo.db_errors: 503, "nothing was changed") then undoes the write,
+    instead of leaving an edit committed that its client was told to send again.
+    """
     try:
-        return call()
+        with transaction.atomic():
+            return call()
     except _Precondition as exc:
         return exc.response
     except services.VersionConflict as exc:

@@ -403,3 +403,36 @@ def test_a_progress_report_whose_own_history_fails_leaves_the_project_as_it_was(
         before[0] + 1,
         before[1] + 1,
     )
+
+
+def test_a_zone_edit_whose_answer_cannot_be_read_back_writes_nothing(
+    transactional_db, city, zone_factory, urban_client
+):
+    """The saved zone is read back for the answer; when that read fails (here it waits for a
+    lock on the districts table, which the write itself never touches, past lock_timeout),
+    the answer is a 503 — so the edit must not have been committed either."""
+    zone = zone_factory(name="原名")
+    before = _zone_snapshot(zone.pk)
+    locker = load_backend(connection.settings_dict["ENGINE"]).DatabaseWrapper(
+        connection.settings_dict, alias="locker"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '300ms'")
+    try:
+        locker.set_autocommit(False)
+        with locker.cursor() as cursor:
+            cursor.execute("LOCK TABLE geo_district IN ACCESS EXCLUSIVE MODE")
+        response = urban_client.patch(
+            f"/api/v1/markets/{zone.pk}/",
+            {"properties": {"name": "改后的名字"}, "reason": "改名"},
+            format="json",
+            HTTP_IF_MATCH='"1"',
+        )
+    finally:
+        locker.rollback()
+        locker.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_resources"
+    assert _zone_snapshot(zone.pk) == before
