@@ -533,9 +533,12 @@ export async function initMap(elementId = "map") {
   strings = readJSON("map-strings", strings);
   // An explicit maxZoom: with no basemap there is no tile layer to take it from, and the
   // cluster group needs one.
-  const map = L.map(elementId, { maxZoom: 19, minZoom: 3 });
+  // On a phone a whole zoom step halves the city (a 5 km scale bar on a 390 px screen): quarter
+  // steps let the first view frame the city's extent instead.
+  const phone = !window.matchMedia("(min-width: 48rem)").matches;
+  const map = L.map(elementId, { maxZoom: 19, minZoom: 3, zoomSnap: phone ? 0.25 : 1 });
   const bounds = bboxToBounds(config.bbox);
-  if (bounds) map.fitBounds(bounds);
+  if (bounds) map.fitBounds(bounds, phone ? { padding: [4, 4] } : {});
   else map.setView(config.center, 13);
   // This page's legend holds the context layers' section too; its title names all three layers.
   addBasemap(map, config, { title: false, legend: false });

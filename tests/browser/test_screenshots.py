@@ -1,0 +1,106 @@
+"""A screenshot of each main page at desktop and phone sizes (issue 16 item 7).
+
+Signed in from the login form as ``admin`` (who sees every page) on the demo city. Each page
+must load without a console error (the ``page`` fixture fails the test on one) and, where it
+has a map, draw features on it (Leaflet's interactive paths and markers: the context layers
+underneath are not interactive, so they do not count). The images are kept for reviewers in
+var/screenshots/<page>-<size>.png (README, "Screenshots").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO_PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "var" / "screenshots"
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+FEATURES = "path.leaflet-interactive, .leaflet-marker-icon.leaflet-interactive"
+
+
+def _ids() -> dict[str, int]:
+    from markets.models import MarketZone
+    from sites.models import Project
+
+    return {
+        "zone": MarketZone.objects.filter(status="active").order_by("pk").first().pk,
+        "project": Project.objects.filter(geom__isnull=False, published=True)
+        .order_by("pk")
+        .first()
+        .pk,
+    }
+
+
+def _drawn(page, container: str) -> int:
+    return page.locator(f"{container} :is({FEATURES})").count()
+
+
+def _pages(ids: dict[str, int]):
+    """(name, path, what to wait for, the map container whose features must be drawn)."""
+    return [
+        ("map", "/", "#map-status[data-loaded=true]", "#map"),
+        ("markets", "/markets/", "body[data-markets-ready=true]", "#markets-map"),
+        (
+            "market-detail",
+            f"/markets/{ids['zone']}/",
+            "#market-map .leaflet-interactive",
+            "#market-map",
+        ),
+        ("dashboard", "/dashboard/", "#kpi-cards", None),
+        (
+            "project-detail",
+            f"/projects/{ids['project']}/",
+            "#detail-map[data-ready=true]",
+            "#detail-map",
+        ),
+        ("editor", f"/staff/markets/{ids['zone']}/edit/", ".leaflet-pm-toolbar", "#editor-map"),
+    ]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("size", list(SIZES))
+def test_main_pages(page, signin, demo_city, size):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size(SIZES[size])
+    assert signin("admin", DEMO_PASSWORD) == page.base_url + "/dashboard/"
+    for name, path, ready, container in _pages(_ids()):
+        page.goto(page.base_url + path)
+        page.wait_for_selector(ready, state="attached")
+        if container:
+            assert _drawn(page, container) > 0, f"{name}: the map is empty"
+        assert page.title().strip(), f"{name}: empty <title>"
+        page.screenshot(path=str(SHOTS / f"{name}-{size}.png"), full_page=True)
+        assert page.console_errors == [], f"{name}: {page.console_errors}"
+
+    # The printable battle map, as the portal serves it (the leader's journey opens the file).
+    page.goto(page.base_url + "/export/battle-map.html")
+    page.wait_for_function("() => window.battleMap && window.battleMap.count !== undefined")
+    assert page.evaluate("() => window.battleMap.count") > 0, "printable map: nothing drawn"
+    assert page.title().strip(), "printable map: empty <title>"
+    page.screenshot(path=str(SHOTS / f"printable-map-{size}.png"), full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_phone_home_map_is_framed_on_the_city(page, signin, demo_city):
+    page.set_viewport_size(SIZES["phone"])
+    signin("admin", DEMO_PASSWORD)
+    page.goto(page.base_url + "/")
+    page.wait_for_selector("#map-status[data-loaded=true]", state="attached")
+    # The city's extent is all in view and fills at least 80 % of the view's width or height
+    # (a whole zoom step out would leave it at most half of both).
+    fill = page.evaluate("""() => {
+        const { map, config } = window.portalMap;
+        const [minx, miny, maxx, maxy] = config.bbox;
+        const view = map.getBounds();
+        const inside = view.contains([[miny, minx], [maxy, maxx]]);
+        const w = (maxx - minx) / (view.getEast() - view.getWest());
+        const h = (maxy - miny) / (view.getNorth() - view.getSouth());
+        return { inside, fill: Math.max(w, h) };
+    }""")
+    assert fill["inside"], fill
+    assert fill["fill"] >= 0.8, fill
