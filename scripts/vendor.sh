@@ -21,6 +21,8 @@ PACKAGES=(
   "@geoman-io/leaflet-geoman-free@2.20.2|leaflet-geoman-free-2.20.2|LICENSE dist/leaflet-geoman.min.js dist/leaflet-geoman.css"
   "leaflet.markercluster@1.5.3|leaflet.markercluster-1.5.3|MIT-LICENCE.txt dist/leaflet.markercluster.js dist/MarkerCluster.css dist/MarkerCluster.Default.css"
   "chart.js@4.6.1|chart.js-4.6.1|LICENSE.md dist/chart.umd.min.js"
+  # For the tests only (tests/browser/test_accessibility.py injects it); no page loads it.
+  "axe-core@4.14.1|axe-core-4.14.1|LICENSE axe.min.js"
 )
 # The registry's integrity hash of each tarball: `npm view <spec> dist.integrity`. A new
 # version needs its line here too; the script refuses a package without one.
@@ -29,6 +31,7 @@ declare -A INTEGRITY=(
   [@geoman-io/leaflet-geoman-free@2.20.2]="sha512-KQpSe0VKyuVCudq/08rMjJW1vvIwFldTwBny2wZ7ABcyyUAP7/eoFo967hCu9yRqAAHb4QOxC6gY5dGqttY68g=="
   [leaflet.markercluster@1.5.3]="sha512-vPTw/Bndq7eQHjLBVlWpnGeLa3t+3zGiuM7fJwCkiMFq+nmRuG3RI3f7f4N4TDX7T4NpbAXpR2+NTRSEGfCSeA=="
   [chart.js@4.6.1]="sha512-hJyniucsFmq//EvXYvJ6c6mahPoI3kaxdjVH8awTaJ/fDNWeSqqqArixMJWkWNN6fcYvPU3HneSANFNYtRi61g=="
+  [axe-core@4.14.1]="sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
 )
 
 tmp=$(mktemp -d)
