@@ -245,6 +245,7 @@ class ContextLayers(MacroElement):
         collection = json.loads(context_geojson())
         for feature in collection["features"]:
             feature["properties"]["html"] = html.escape(feature["properties"]["name"])
+        self.layers = {feature["properties"]["layer"] for feature in collection["features"]}
         self.data = _js_value(collection)
 
 
@@ -308,22 +309,25 @@ def _legend_group(title: str | None, items: list[tuple[str, str]], *,
     return f"<p class='bm-legend-title'>{html.escape(title)}</p><ul>{rows}</ul>"
 
 
-def _context_legend() -> str:
-    """The context layers' rows: the same swatches as the live maps (static/css/portal.css)."""
+def _context_legend(layers: set[str]) -> str:
+    """The rows of the context layers drawn (``layers``), with the live maps' swatches."""
     rows = [
-        ("bm-ctx-city", _("City boundary")),
-        ("bm-ctx-district", _("District boundary")),
-        ("bm-ctx-river", _("River")),
-        ("bm-ctx-road", _("Main road")),
+        ("city", "bm-ctx-city", _("City boundary")),
+        ("district", "bm-ctx-district", _("District boundary")),
+        ("river", "bm-ctx-river", _("River")),
+        ("main_road", "bm-ctx-road", _("Main road")),
     ]
     items = "".join(
         f"<li><span class='bm-ctx {css}'></span>{html.escape(str(label))}</li>"
-        for css, label in rows
+        for layer, css, label in rows
+        if layer in layers
     )
+    if not items:
+        return ""
     return f"<p class='bm-legend-title'>{html.escape(_('Map context'))}</p><ul>{items}</ul>"
 
 
-def _legend(staff: bool) -> str:
+def _legend(staff: bool, context_layers: set[str]) -> str:
     """What each colour means: projects by light (staff) or stage (public); works likewise."""
     if staff:
         projects = _legend_group(
@@ -344,7 +348,7 @@ def _legend(staff: bool) -> str:
         )
         # One colour for every work: a row of its own, no heading repeating the same words.
         works = _legend_group(None, [(LIVELIHOOD_COLOR, _("Livelihood works"))], outline=True)
-    return projects + works + _context_legend()
+    return projects + works + _context_legend(context_layers)
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -498,7 +502,7 @@ def battle_map_html(f: selectors.SiteFilters, *, staff: bool,
     drawn_works = _drawn(works, work_color,
                          lambda p: _popup_html(p["name"], _work_popup_rows(p, staff)))
 
-    ContextLayers().add_to(fmap)  # first: under the features
+    context = ContextLayers().add_to(fmap)  # first: under the features
     project_layer = folium.FeatureGroup(name=_("Key projects"))
     PlainGeoJson("projects", drawn_projects).add_to(project_layer)
     work_layer = folium.FeatureGroup(name=_("Livelihood works"))
@@ -506,7 +510,7 @@ def battle_map_html(f: selectors.SiteFilters, *, staff: bool,
     project_layer.add_to(fmap)
     work_layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    BattleMapControls(_legend(staff)).add_to(fmap)
+    BattleMapControls(_legend(staff, context.layers)).add_to(fmap)
 
     ref = lights.reference_date(f.as_of)
     subtitle = _("Key projects: %(count)s · livelihood works: %(works)s · data as of %(date)s") % {

@@ -82,6 +82,7 @@ export function addBasemap(map, config, options = {}) {
   map.attributionControl?.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   for (const layer of layers) layer.addTo(map);
   map.getContainer().classList.toggle("no-basemap", layers.length === 0);
+  if (config.basemap === "tianditu" || config.basemap === "osm") dropUnreachableTiles(map, layers);
   if (options.context !== false && config.contextUrl) {
     addContextLayers(map, config.contextUrl, { tiles: layers.length > 0 });
   }
@@ -90,6 +91,29 @@ export function addBasemap(map, config, options = {}) {
   if (options.title !== false) addMapTitle(map, options.title || {});
   if (options.legend !== false) addLegend(map, options.legend || {});
   return layers;
+}
+
+/**
+ * An outside tile service that cannot be reached (a government network without internet):
+ * once a few tiles have failed and none has loaded, remove the tile layers and give the city its
+ * land fill back, so the map reads as with no basemap instead of a grey field.
+ */
+function dropUnreachableTiles(map, layers) {
+  let failed = 0;
+  let loaded = false;
+  for (const layer of layers) {
+    layer.on("tileload", () => { loaded = true; });
+    layer.on("tileerror", () => {
+      failed += 1;
+      if (loaded || failed !== 4) return;
+      for (const tiles of layers) tiles.remove();
+      map.getContainer().classList.add("no-basemap");
+      map.portalContext?.eachLayer(function fill(item) {
+        if (item.eachLayer) item.eachLayer(fill);
+        else if (item.feature?.properties?.layer === "city") item.setStyle({ fill: true });
+      });
+    });
+  }
 }
 
 function escapeText(text) {
@@ -166,6 +190,8 @@ export async function addContextLayers(map, url, { tiles = false } = {}) {
     console.warn("context layers not drawn:", error);
     return null;
   }
+  // The tiles may have been dropped (unreachable) while the collection was on its way.
+  tiles = tiles && !map.getContainer().classList.contains("no-basemap");
   const group = L.featureGroup([], { pmIgnore: true });
   const features = collection.features || [];
   for (const feature of features.filter((f) => f.properties.layer === "main_road")) {

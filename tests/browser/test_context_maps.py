@@ -103,3 +103,32 @@ def test_public_markets_map_draws_the_basemap_pack_offline(page, demo_city, sett
     assert keys == ["market-open", "market-closed", "context-city", "context-district",
                     "context-river", "context-main_road"]
     assert page.locator("#markets-map .map-title strong").inner_text() == "夜间集市"
+
+
+@pytest.mark.browser
+def test_unreachable_tianditu_falls_back_to_the_context_layers(page, demo_city, settings):
+    # A key is configured but the network is down (a government network): every tile fails.
+    settings.BASEMAP, settings.TIANDITU_KEY = "tianditu", "test-key"
+    refused: list[str] = []
+
+    def refuse(route):
+        refused.append(route.request.url)
+        route.abort()
+
+    page.route(re.compile(r"^https://t[0-7]\.tianditu\.gov\.cn/"), refuse)
+    page.expected_console_errors.append("net::ERR_FAILED")
+    page.goto(page.base_url + "/markets/")
+    page.wait_for_selector("#markets-map.no-basemap", state="attached")
+    assert refused  # it did try the tiles
+    assert page.locator("#markets-map img.leaflet-tile").count() == 0
+    _context_drawn(page, "#markets-map")
+    # The city has its land fill back: the canvas is painted over most of the city's extent.
+    filled = page.evaluate("""() => {
+        let city = null;
+        window.marketsPage.map.portalContext.eachLayer(function find(item) {
+          if (item.eachLayer) item.eachLayer(find);
+          else if (item.feature?.properties?.layer === "city") city = item;
+        });
+        return city.options.fill;
+    }""")
+    assert filled is True

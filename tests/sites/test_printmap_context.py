@@ -52,3 +52,11 @@ def test_district_names_are_escaped_labels(context):
 def test_no_context_stored_draws_none(db):
     text = _page()
     assert '"layer"' not in text  # the context collection is empty: nothing drawn under
+
+
+def test_legend_names_only_the_context_drawn(district):
+    # One district, no city boundary, roads or river: the legend explains what is drawn.
+    text = _page()
+    assert "区界" in text
+    for label in ("市界", "河流", "主干道"):
+        assert label not in text
