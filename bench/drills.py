@@ -9,10 +9,13 @@ Every drill runs against a stack of its own, built in a temporary folder and rem
 (the shared development cluster, whose restart would break everyone's test runs, is never
 touched): a PostgreSQL primary and a streaming hot standby (pg_basebackup -R, each on its own
 Unix socket, as the ``postgres`` user when we are root, like scripts/db.sh), the demo city
-migrated and loaded into it, gunicorn (``--workers 3``) on a Unix socket and nginx in front on
-127.0.0.1 with the production serving rules that matter here: the gunicorn socket listed twice
-in the upstream, so ``proxy_next_upstream`` has another worker to retry an idempotent request
-on. Nothing is cached by this nginx, so every request reaches the database.
+migrated and loaded into it, gunicorn (3 workers) on a Unix socket and nginx in front on
+127.0.0.1: ``make prod``'s own configuration (conf/gunicorn.conf.py, deploy/nginx.conf.template
+rendered by deploy/render_nginx.py) when the checkout has it, else a minimal one with the rule
+that matters here (the gunicorn socket listed twice in the upstream, so ``proxy_next_upstream``
+has another worker to retry an idempotent request on). Each public read carries its own
+Accept-Language, part of the micro-cache's key, so every one reaches the portal and its
+database; an answer from the cache (X-Cache-Status HIT…) counts as a failure of the drill.
 
 The drills, each printing the requests it sent, how many failed and what it checked:
 
@@ -67,6 +70,7 @@ AS_ROOT = os.geteuid() == 0
 DB_USER = "postgres" if AS_ROOT else os.environ.get("USER", "postgres")
 DEMO_PASSWORD = "demo-pass-2026"  # README's demo accounts
 WORKERS = 3
+CACHE_ANSWERED = {"HIT", "STALE", "UPDATING", "REVALIDATED"}
 DROPPED = "upstream prematurely closed connection"  # nginx's line for a worker that died
 DRILLS = ("replica", "worker", "primary", "disk")
 # Anonymous reads that may go to the replica (settings.REPLICA_READ_PATHS): layers, a download,
@@ -142,6 +146,7 @@ class Answer:
     body: bytes = b""
     error: str = ""
     truncated: bool = False
+    cache: str | None = None  # make prod's nginx: X-Cache-Status (MISS, BYPASS, HIT…)
 
 
 @dataclass
@@ -188,7 +193,7 @@ class Stack:
             "nginx/error.log" if self.production else "nginx-error.log"
         )
         self.lock = threading.Lock()
-        self.requests = 0  # makes every public URL unique: make prod's micro-cache never answers
+        self.requests = 0  # numbers each public read (uncached)
 
     # --- building --------------------------------------------------------------------------
 
@@ -462,15 +467,23 @@ http {{
         if response.status == 503:
             with contextlib.suppress(ValueError):
                 code = json.loads(payload).get("code")
-        return Answer(response.status, response.getheader("Retry-After"), code, payload)
+        return Answer(
+            response.status,
+            response.getheader("Retry-After"),
+            code,
+            payload,
+            cache=response.getheader("X-Cache-Status"),
+        )
 
-    def unique(self, path: str) -> str:
-        """``path`` with a query parameter no other request had (nothing answers from a cache;
-        the portal ignores parameters it does not know)."""
+    def uncached(self) -> dict[str, str]:
+        """Headers no other request had: make prod's micro-cache keys on Accept-Language, so
+        every read reaches the portal and its database. (A query parameter would do it too,
+        but the OGC API answers 400 to parameters it does not know.) A private-use language
+        tag (``x-…``) matches none of the portal's languages: the page stays Chinese."""
         with self.lock:
             self.requests += 1
             n = self.requests
-        return f"{path}{'&' if '?' in path else '?'}drill={n}"
+        return {"Accept": "*/*", "Accept-Language": f"zh-Hans, x-d{n}"}
 
     def worker_pids(self) -> list[int]:
         master = self.gunicorn.pid
@@ -517,12 +530,14 @@ def public_reads(stack: Stack, tally: Tally, stop: threading.Event, *, limit: in
     """Anonymous GETs of PUBLIC_PATHS until ``stop`` or ``limit`` requests; 200 is success."""
     n = 0
     while not stop.is_set() and n < limit:
-        path = stack.unique(PUBLIC_PATHS[n % len(PUBLIC_PATHS)])
-        answer = stack.request("GET", path, headers={"Accept": "*/*"})
+        path = PUBLIC_PATHS[n % len(PUBLIC_PATHS)]
+        answer = stack.request("GET", path, headers=stack.uncached())
         label = str(answer.status) if answer.status else "no answer"
         if answer.truncated:
             label += " truncated"
-        ok = answer.status == 200 and not answer.truncated
+        if answer.cache in CACHE_ANSWERED:
+            label += f" from the cache ({answer.cache})"  # the drill would measure nothing
+        ok = answer.status == 200 and not answer.truncated and answer.cache not in CACHE_ANSWERED
         tally.add(label, ok, f"GET {path}: {label} {answer.error}")
         n += 1
 
