@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import http.client
+import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -15,6 +17,7 @@ import pytest
 from django.test import Client
 
 from geo.cache_headers import MARKETS
+from tests.geo.test_serving import UnixHTTPConnection
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy"))
@@ -24,8 +27,6 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -274,8 +275,6 @@ def test_nginx_buffers_slow_uploads_before_the_portal_sees_them(front, db):
     # The body arrives in pieces; nginx holds it (client_body_buffer_size, temp files) and
     # sends it whole, so a slow client costs a worker nothing until its request is complete.
     edge = front()
-    import socket
-
     sock = socket.create_connection(("127.0.0.1", edge.port), timeout=30)
     body = b"language=en&next=/markets/"
     sock.sendall(
@@ -330,3 +329,91 @@ def test_signing_in_through_nginx_passes_the_csrf_check(front, user_factory):
     )
     assert status == 302, headers
     assert "sessionid=" in headers["set-cookie"]
+
+
+@pytest.fixture
+def one_worker(transactional_db, zone_factory):
+    """gunicorn as `make prod` runs it (scripts/serve.sh, unix socket) with ONE sync worker."""
+    from tests.geo.test_serving import database_url
+
+    zone_factory(name="新华路夜市")
+    folder = Path(tempfile.mkdtemp(prefix="portal-gunicorn-", dir="/tmp"))
+    folder.chmod(0o755)
+    sock = folder / "gunicorn.sock"
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update(
+        DATABASE_URL=database_url(),
+        DATABASE_REPLICA_URL="",
+        WEB_CONCURRENCY="1",
+        GUNICORN_UMASK="0",
+        STATIC_ROOT=str(folder / "static"),
+    )
+    process = subprocess.Popen(
+        [str(ROOT / "scripts" / "serve.sh"), f"unix:{sock}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(600):
+        if sock.exists():
+            break
+        time.sleep(0.1)
+    assert sock.exists(), "gunicorn did not start"
+    yield sock
+    process.terminate()
+    process.wait(timeout=40)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+SLOW_BODY = b"language=en&next=/markets/"
+
+
+def _start_slow_post(connect) -> socket.socket:
+    """A client that sends its headers and the first 10 bytes of its form body, then stalls."""
+    body = SLOW_BODY
+    sock = connect()
+    sock.sendall(
+        b"POST /i18n/setlang/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body[:10]
+    )
+    return sock
+
+
+def test_a_slow_client_does_not_hold_the_only_worker(one_worker):
+    from tests.geo.test_serving import get as get_over_socket
+
+    def direct() -> socket.socket:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(str(one_worker))
+        return sock
+
+    # Without nginx: the one sync worker waits for the slow body, and nobody else is answered.
+    slow = _start_slow_post(direct)
+    time.sleep(0.3)
+    conn = UnixHTTPConnection(str(one_worker), timeout=2)
+    conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+    with pytest.raises(TimeoutError):
+        conn.getresponse()
+    conn.close()
+    slow.sendall(SLOW_BODY[10:])
+    slow.close()
+    time.sleep(0.5)
+    assert get_over_socket(one_worker, "/healthz")[0] == 200
+
+    # Behind nginx: it holds the unfinished request itself; the worker answers everyone else.
+    edge = Front(f"unix:{one_worker}")
+    try:
+        slow = _start_slow_post(lambda: socket.create_connection(("127.0.0.1", edge.port)))
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert edge.get("/api/v1/markets/")[0] == 200
+        assert time.monotonic() - started < 2
+        slow.sendall(SLOW_BODY[10:])
+        answer = slow.recv(65536)
+        slow.close()
+        assert answer.startswith(b"HTTP/1.1 302")
+    finally:
+        edge.stop()
