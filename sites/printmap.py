@@ -204,7 +204,10 @@ class ContextLayers(MacroElement):
         {% macro script(this, kwargs) %}
         (function (map) {
             map.createPane("bmContext").style.zIndex = "250";
-            map.createPane("bmContextLabels").style.zIndex = "260";
+            var labels = map.createPane("bmContextLabels");
+            labels.style.zIndex = "260";
+            // Names placed on the drawing, for the eye; the legend and popups carry the text.
+            labels.setAttribute("aria-hidden", "true");
             var styles = {
                 city: {color: "#5f636c", weight: 2.5, fillColor: "#f7f5ef", fillOpacity: 1},
                 district: {color: "#8a8f98", weight: 1.2, dashArray: "5 4", fill: false},
@@ -530,4 +533,23 @@ def battle_map_html(f: selectors.SiteFilters, *, staff: bool,
         f"<header class='bm-title'><h1>{html.escape(title)}</h1>{''.join(lines)}</header>"
     ), name="bm_title")
     page = figure.render()
-    return page.replace("<html>", f"<html lang='{get_language() or settings.LANGUAGE_CODE}'>", 1)
+    page = page.replace("<html>", f"<html lang='{get_language() or settings.LANGUAGE_CODE}'>", 1)
+    return _accessible(page)
+
+
+_VIEWPORT = re.compile(r"<meta\s+name=[\"']viewport[\"'][^>]*>", re.S)
+
+
+def _accessible(page: str) -> str:
+    """folium's page made readable by all (axe-core clean): zoomable, its content in <main>.
+
+    folium writes ``maximum-scale=1.0, user-scalable=no``, which stops a reader on a phone from
+    enlarging the legend's small print (WCAG 1.4.4).
+    """
+    page = _VIEWPORT.sub('<meta name="viewport" content="width=device-width, initial-scale=1">',
+                         page, count=1)
+    head, sep, rest = page.partition("<body>")
+    if not sep:
+        return page
+    body, end, tail = rest.rpartition("</body>")
+    return f"{head}<body>\n<main>{body}</main>\n{end}{tail}" if end else page

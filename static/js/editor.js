@@ -84,6 +84,12 @@ map.pm.addControls({
   removalMode: true,
   rotateMode: false,
 });
+// Geoman's buttons are links with only an icon and a title on their parent: give each its
+// name, or screen readers announce "link" six times (axe-core: link-name, serious).
+for (const button of map.getContainer().querySelectorAll(".leaflet-buttons-control-button")) {
+  const name = button.closest("[title]")?.getAttribute("title");
+  if (name) button.setAttribute("aria-label", name);
+}
 
 // Leaflet puts a string tooltip in as HTML; names are typed by staff, so hand it a text node.
 function textLabel(text) {
