@@ -37,7 +37,7 @@ from rest_framework.views import APIView
 
 from geo import ogc_crs, ogc_filter
 from geo.api import conditional
-from geo.api.exports import LAYER_PARAMETERS
+from geo.api.exports import layer_parameters, layer_params
 from geo.api.throttling import AnonBurstThrottle, AnonItemsThrottle
 from geo.exports.layers import LAYERS, Layer, get_layer
 from geo.exports.streaming import feature_rows_sql
@@ -89,7 +89,7 @@ F_PARAMETER = OpenApiParameter(
 
 
 def _layer_filters(layer: Layer) -> set[str]:
-    return {p.name for p in LAYER_PARAMETERS[layer.name]}
+    return {p.name for p in layer_params(layer.name, staff=True)}
 
 
 def items_parameters(layer: Layer) -> set[str]:
@@ -458,7 +458,10 @@ def _items_parameters() -> list[OpenApiParameter]:
     crs_enum = list(ogc_crs.SUPPORTED)
     # Each layer's list filters and plain queryable parameters (the union; 400 on another
     # layer's names, as on /api/v1/).
-    extra = {p.name: p for params in LAYER_PARAMETERS.values() for p in params if p.name != "bbox"}
+    extra = {
+        p.name: p for name in LAYERS for p in layer_parameters(name, staff=True)
+        if p.name != "bbox"
+    }
     for layer in LAYERS.values():
         for name, q in ogc_filter.queryables(layer).items():
             if name != ogc_filter.GEOMETRY and name not in extra:

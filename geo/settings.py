@@ -273,6 +273,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # No online validator badge (it would call validator.swagger.io).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Security and error answers per operation, as the server gives them (geo.api.schema_hooks).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "geo.api.schema_hooks.complete_operations",
+    ],
 }
 
 # --- Portal configuration -----------------------------------------------------------------

@@ -2,10 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
-from drf_spectacular.views import SpectacularAPIView
 
 from geo import accounts, audit_admin, health, tiles
-from geo.api.schema import ApiDocsView
+from geo.api.schema import ApiDocsView, PortalSchemaView
 
 # Reset by mail needs a mail server the city does not run: each of Django's reset URLs answers
 # with a page saying an administrator resets the password.
@@ -40,7 +39,7 @@ urlpatterns = [
     path("accounts/logout/", accounts.PortalLogoutView.as_view(), name="logout"),
     *_password_reset_unavailable,
     path("accounts/", include("django.contrib.auth.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", PortalSchemaView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("ogcapi/", include("geo.ogcapi_urls")),
     path("api/v1/", include("geo.api.urls")),

@@ -18,6 +18,14 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from geo.api.params import (
+    BOOLEAN,
+    DATE_PATTERN,
+    INSTANT_PATTERN,
+    INTEGER,
+    QueryParam,
+    validate_query,
+)
 from markets import hours_text
 from markets.calendar import HolidayCalendar, load_calendar
 from markets.models import Closure
@@ -77,31 +85,49 @@ def parse_bool(params: Mapping[str, str], name: str) -> bool | None:
     )
 
 
+def _parse_from(params: Mapping[str, str], today: dt.date) -> dt.date:
+    raw = params.get("from")
+    if not raw:
+        return today
+    try:
+        start = dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationError(
+            {"from": ValidationError(_(FROM_FORMAT), code="from_format")}
+        ) from None
+    _check_year("from", start.year)
+    return start
+
+
+def _parse_days(params: Mapping[str, str]) -> int:
+    raw = params.get("days")
+    if raw in (None, ""):
+        return DEFAULT_DAYS
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_DAYS:
+        raise ValidationError(
+            {"days": ValidationError(_(DAYS_RANGE) % {"max": MAX_DAYS}, code="days_range")}
+        )
+    return days
+
+
+def schedule_params(*, today: dt.date | None = None) -> tuple[QueryParam, QueryParam]:
+    """``from`` (default: today) and ``days`` of a schedule or rule preview."""
+    return (
+        QueryParam("from", lambda params: _parse_from(params, today), "YYYY-MM-DD (default "
+                   f"today, Asia/Shanghai), years {FIRST_YEAR}-{LAST_YEAR}", pattern=DATE_PATTERN),
+        QueryParam("days", _parse_days, f"days to list (default {DEFAULT_DAYS})",
+                   kind=INTEGER, minimum=1, maximum=MAX_DAYS),
+    )
+
+
 def parse_from_days(params: Mapping[str, str], *, today: dt.date) -> tuple[dt.date, int]:
     """``from`` (default: today) and ``days`` (default 7, at most 31) of a schedule request."""
-    errors: dict[str, list[ValidationError]] = {}
-    start = today
-    raw_from = params.get("from")
-    if raw_from:
-        try:
-            start = dt.date.fromisoformat(raw_from.strip())
-            _check_year("from", start.year)
-        except ValueError:
-            errors["from"] = [ValidationError(_(FROM_FORMAT), code="from_format")]
-        except ValidationError as exc:
-            errors["from"] = exc.error_dict["from"]
-    days = DEFAULT_DAYS
-    raw_days = params.get("days")
-    if raw_days not in (None, ""):
-        try:
-            days = int(raw_days)
-        except ValueError:
-            days = 0
-        if not 1 <= days <= MAX_DAYS:
-            errors["days"] = [ValidationError(_(DAYS_RANGE) % {"max": MAX_DAYS}, code="days_range")]
-    if errors:
-        raise ValidationError(errors)
-    return start, days
+    values = validate_query(params, schedule_params(today=today))
+    return values["from"], values["days"]
 
 
 @dataclass(frozen=True)
@@ -111,22 +137,19 @@ class HoursFilters:
     open_tonight: bool | None = None
 
 
+HOURS_PARAMS = (
+    QueryParam("at", lambda params: parse_at(params.get("at")),
+               "ISO 8601 instant for the hours (naive = Asia/Shanghai), years "
+               f"{FIRST_YEAR}-{LAST_YEAR}; default now", pattern=INSTANT_PATTERN),
+    QueryParam("open_now", lambda params: parse_bool(params, "open_now"),
+               "true: only zones open at `at`; false: only closed ones", kind=BOOLEAN),
+    QueryParam("open_tonight", lambda params: parse_bool(params, "open_tonight"),
+               "true: only zones open some time this evening", kind=BOOLEAN),
+)
+
+
 def parse_hours_filters(params: Mapping[str, str]) -> HoursFilters:
-    errors: dict[str, list] = {}
-    values: dict[str, object] = {}
-    for name, fn in (
-        ("at", lambda: parse_at(params.get("at"))),
-        ("open_now", lambda: parse_bool(params, "open_now")),
-        ("open_tonight", lambda: parse_bool(params, "open_tonight")),
-    ):
-        try:
-            values[name] = fn()
-        except ValidationError as exc:
-            for key, messages in exc.message_dict.items():
-                errors.setdefault(key, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
-    return HoursFilters(**values)
+    return HoursFilters(**validate_query(params, HOURS_PARAMS))
 
 
 def closures_by_zone(

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Area, Intersection, Transform
 from django.contrib.gis.geos import GEOSGeometry
-from django.core.exceptions import ValidationError
 from django.db.models import FloatField, QuerySet
 from django.db.models.functions import Cast, Round
 
 from geo import geojson
-from geo.filters import bbox_polygon, parse_bbox, parse_choices
+from geo.api.params import BBOX, LIST, QueryParam, validate_query
+from geo.filters import bbox_polygon, parse_choices
 from geo.geojson import LocalISO, choice_label
 from geo.models import Department, District
 from markets.models import (
@@ -38,24 +38,21 @@ class ZoneFilters:
     status: list[str] = field(default_factory=list)
 
 
+def zone_params(*, staff: bool) -> tuple[QueryParam, ...]:
+    """The zone list's filters for this reader: staff may also ask for drafts and retired ones."""
+    statuses = tuple(ZoneStatus.values if staff else [s.value for s in PUBLIC_STATUSES])
+    return (
+        BBOX,
+        QueryParam("kind", lambda params: parse_choices(params, "kind", ZoneKind.values),
+                   "comma-separated zone kinds", kind=LIST, choices=tuple(ZoneKind.values)),
+        QueryParam("status", lambda params: parse_choices(params, "status", statuses),
+                   "comma-separated statuses (staff also proposed, retired)", kind=LIST,
+                   choices=statuses),
+    )
+
+
 def parse_zone_filters(params: Mapping[str, str], *, staff: bool) -> ZoneFilters:
-    errors: dict[str, list[str]] = {}
-    result = ZoneFilters()
-    for name, fn in (
-        ("bbox", lambda: parse_bbox(params["bbox"]) if params.get("bbox") else None),
-        ("kind", lambda: parse_choices(params, "kind", ZoneKind.values)),
-        ("status", lambda: parse_choices(
-            params, "status", ZoneStatus.values if staff else [s.value for s in PUBLIC_STATUSES]
-        )),
-    ):
-        try:
-            setattr(result, name, fn())
-        except ValidationError as exc:
-            for key, messages in exc.message_dict.items():
-                errors.setdefault(key, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
-    return result
+    return ZoneFilters(**validate_query(params, zone_params(staff=staff)))
 
 
 def visible_zones(*, staff: bool) -> QuerySet[MarketZone]:

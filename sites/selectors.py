@@ -26,7 +26,8 @@ from django.db.models.functions import Round
 from django.utils.translation import gettext as _
 
 from geo import geojson
-from geo.filters import bbox_polygon, parse_bbox, parse_choices, parse_ids
+from geo.api.params import BBOX, LIST, NO_NUL, QueryParam, validate_query
+from geo.filters import bbox_polygon, parse_choices, parse_ids
 from geo.geojson import LocalISO, choice_label
 from geo.models import Department, District, Leader
 from sites import lights
@@ -110,38 +111,67 @@ def _codes(params: Mapping[str, str], name: str, model) -> list[str]:
     return values
 
 
+def _param(name: str, parse, description: str, **kw) -> QueryParam:
+    return QueryParam(name, parse, description, **kw)
+
+
+def _choices(name: str, allowed, description: str) -> QueryParam:
+    allowed = tuple(allowed)
+    return QueryParam(
+        name, lambda params: parse_choices(params, name, allowed), description,
+        kind=LIST, choices=allowed,
+    )
+
+
+def _codes_of(model):
+    return lambda: model.objects.order_by("code").values_list("code", flat=True)
+
+
+def _as_of_months() -> list[str]:
+    """Every month ``as_of`` accepts: 2000-01 up to the current one (Asia/Shanghai)."""
+    today = lights.today()
+    return [f"{year}-{month:02d}" for year in range(2000, today.year + 1)
+            for month in range(1, 13) if (year, month) <= (today.year, today.month)]
+
+
+_COMMON = (
+    _param("as_of", lambda params: parse_as_of(params.get("as_of", "")),
+           "YYYY-MM: the state as of that month (2000-01 up to the current month)",
+           choices=_as_of_months),
+    _param("department", lambda params: _codes(params, "department", Department),
+           "comma-separated department codes", kind=LIST, choices=_codes_of(Department)),
+    _param("district", lambda params: _codes(params, "district", District),
+           "comma-separated district codes", kind=LIST, choices=_codes_of(District)),
+    _param("leader", lambda params: parse_ids(params, "leader"), "comma-separated leader ids",
+           kind=LIST, item_type="integer", minimum=1, maximum=2**63 - 1),
+    _param("q", lambda params: params.get("q", "").strip()[:100],
+           "text in the name or code (the first 100 characters count)", pattern=NO_NUL),
+)
+# The list filters of each layer: validation and the OpenAPI parameters both read these.
+SITE_PARAMS = {
+    "projects": (
+        BBOX,
+        _choices("stage", Stage.values, "comma-separated stages"),
+        _choices("build_type", BuildType.values, "comma-separated: new, continuing"),
+        _choices("category", ProjectCategory.values, "comma-separated project categories"),
+        _choices("light", lights.LIGHTS, "staff only (403 otherwise): comma-separated lights"),
+        *_COMMON,
+    ),
+    "livelihood": (
+        BBOX,
+        _choices("programme", Programme.values, "comma-separated programmes"),
+        _choices("category", LivelihoodCategory.values, "comma-separated livelihood categories"),
+        _choices("status", WorkStatus.values, "comma-separated work statuses"),
+        _choices("light", MILESTONE_LIGHTS,
+                 "staff only (403 otherwise): comma-separated milestone lights"),
+        *_COMMON,
+    ),
+}
+
+
 def parse_site_filters(params: Mapping[str, str], *, layer: str) -> SiteFilters:
     """Validate the query parameters of the projects (``layer="projects"``) or livelihood list."""
-    errors: dict[str, list[str]] = {}
-    result = SiteFilters()
-
-    def attempt(name, fn):
-        try:
-            setattr(result, name, fn())
-        except ValidationError as exc:
-            for key, messages in exc.message_dict.items():
-                errors.setdefault(key, []).extend(messages)
-
-    if params.get("bbox"):
-        attempt("bbox", lambda: parse_bbox(params["bbox"]))
-    if layer == "projects":
-        attempt("stage", lambda: parse_choices(params, "stage", Stage.values))
-        attempt("build_type", lambda: parse_choices(params, "build_type", BuildType.values))
-        attempt("category", lambda: parse_choices(params, "category", ProjectCategory.values))
-        attempt("light", lambda: parse_choices(params, "light", lights.LIGHTS))
-    else:
-        attempt("programme", lambda: parse_choices(params, "programme", Programme.values))
-        attempt("category", lambda: parse_choices(params, "category", LivelihoodCategory.values))
-        attempt("status", lambda: parse_choices(params, "status", WorkStatus.values))
-        attempt("light", lambda: parse_choices(params, "light", MILESTONE_LIGHTS))
-    attempt("as_of", lambda: parse_as_of(params.get("as_of", "")))
-    attempt("department", lambda: _codes(params, "department", Department))
-    attempt("district", lambda: _codes(params, "district", District))
-    attempt("leader", lambda: parse_ids(params, "leader"))
-    result.q = params.get("q", "").strip()[:100]
-    if errors:
-        raise ValidationError(errors)
-    return result
+    return SiteFilters(**validate_query(params, SITE_PARAMS[layer]))
 
 
 def _apply_common(qs: QuerySet, f: SiteFilters) -> QuerySet:

@@ -7,17 +7,20 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from geo.api import conditional
+from geo.api.params import QueryParam, openapi_parameters
 from geo.api.throttling import AnonBurstThrottle, AnonDownloadThrottle
 from geo.exports import labels, streaming
 from geo.exports.layers import LAYERS, get_layer
 from geo.roles import is_staff_reader
+from markets import selectors as market_selectors
+from markets.hours import HOURS_PARAMS
+from sites import selectors as site_selectors
 
 FORMATS = ("geojson", "gpkg", "zip", "csv", "xlsx")
 CONTENT_TYPES = {
@@ -33,44 +36,22 @@ def _p(name: str, description: str) -> OpenApiParameter:
     return OpenApiParameter(name, str, description=description)
 
 
-BBOX = _p("bbox", "minx,miny,maxx,maxy in WGS84 degrees (longitude, latitude)")
-SITE_COMMON = [
-    _p("department", "comma-separated department codes"),
-    _p("district", "comma-separated district codes"),
-    _p("leader", "comma-separated leader ids"),
-    _p("q", "text in the name or code"),
-    _p("as_of", "YYYY-MM: the state as of that month"),
-]
-# The list filters of each layer, as the layer's selectors parse them.
-LAYER_PARAMETERS = {
-    "projects": [
-        BBOX,
-        _p("stage", "comma-separated: preparation, construction, completed, operating, suspended"),
-        _p("build_type", "new, continuing"),
-        _p("category", "comma-separated project categories"),
-        _p("light", "staff only: green, yellow, red"),
-        *SITE_COMMON,
-    ],
-    "livelihood": [
-        BBOX,
-        _p("programme", "provincial, municipal, project"),
-        _p("category", "comma-separated livelihood categories"),
-        _p("status", "planned, in_progress, completed, suspended"),
-        _p("light", "staff only: milestone light"),
-        *SITE_COMMON,
-    ],
-    "markets": [
-        BBOX,
-        _p("kind", "trunk, flea, food_street, night_market"),
-        _p("status", "active, suspended (staff also proposed, retired)"),
-        _p("at", "ISO 8601 instant for the hours (naive = Asia/Shanghai)"),
-        _p("open_now", "true/false"),
-        _p("open_tonight", "true/false"),
-    ],
-}
-FILTER_PARAMETERS = list(
-    {p.name: p for params in LAYER_PARAMETERS.values() for p in params}.values()
-)
+def layer_params(layer: str, *, staff: bool) -> tuple[QueryParam, ...]:
+    """The list filters of a layer for this reader, as its selectors validate them."""
+    if layer == "markets":
+        return (*market_selectors.zone_params(staff=staff), *HOURS_PARAMS)
+    return site_selectors.SITE_PARAMS[layer]
+
+
+def layer_parameters(layer: str, *, staff: bool) -> list[OpenApiParameter]:
+    """The OpenAPI parameters of ``layer_params`` (enums read from the database: call it per
+    schema, not at import)."""
+    return openapi_parameters(layer_params(layer, staff=staff))
+
+
+def filter_parameters(*, staff: bool) -> list[OpenApiParameter]:
+    """Every layer's filters (a download takes the filters of the layer it names)."""
+    return openapi_parameters(*(layer_params(layer, staff=staff) for layer in LAYERS))
 
 
 # The files meant for people: headings in the active language, money also read as 亿元/万元.
@@ -82,17 +63,52 @@ def _people_options(params, fmt: str) -> tuple[str, bool]:
     """(headers mode, field table only) from ``?headers=`` and ``?table=``; 400 when bad."""
     errors = {}
     headers = labels.MACHINE
-    if fmt in PEOPLE_FORMATS:
-        try:
-            headers = labels.headers_mode(params)
-        except ValueError:
-            errors["headers"] = [_(labels.HEADERS_MESSAGE)]
+    try:
+        # Checked for every format (the document's enum), used by the files for people.
+        mode = labels.headers_mode(params)
+    except ValueError:
+        errors["headers"] = [_(labels.HEADERS_MESSAGE)]
+    else:
+        if fmt in PEOPLE_FORMATS:
+            headers = mode
     table = params.get("table", "")
     if table and (table != "fields" or fmt != "csv"):
         errors["table"] = [_(TABLE_MESSAGE)]
     if errors:
         raise ValidationError(errors)
     return headers, bool(table)
+
+
+def download_schema(*, staff: bool) -> dict:
+    """The download's ``extend_schema`` arguments for this reader (geo.api.schema applies
+    them per schema: the filters' enums come from the database)."""
+    people = ("people", "machine")
+    return {
+        "operation_id": "layer_download",
+        "summary": "Download a layer as GeoJSON, GeoPackage, Shapefile (zip), CSV or Excel",
+        "description": (
+            "Anonymous callers get published features with public fields only. GeoJSON is "
+            "streamed (RFC 7946, WGS84, 6 decimals) with a top-level `data_as_of`; other "
+            "formats carry a `data_as_of` column. CSV is UTF-8 with BOM with `lon`/`lat` of "
+            "a point on the feature and a `wkt` column. The filters are those of the layer "
+            "named (a filter of another layer is ignored); `table=fields` is for CSV only."
+        ),
+        "parameters": [
+            OpenApiParameter("layer", str, OpenApiParameter.PATH, enum=list(LAYERS)),
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(FORMATS)),
+            *filter_parameters(staff=staff),
+            OpenApiParameter(
+                "headers", {"type": "string", "enum": list(people)},
+                description="CSV/Excel: people (default; headings in the active language, "
+                "money also as 亿元/万元) or machine (the GeoJSON names); other formats "
+                "have the machine names",
+            ),
+            OpenApiParameter(
+                "table", {"type": "string", "enum": ["fields"]},
+                description="CSV only: fields gives the field table of the CSV for people",
+            ),
+        ],
+    }
 
 
 def download_name(layer: str, fmt: str, as_of) -> str:
@@ -110,33 +126,6 @@ class LayerDownloadView(APIView):
         # "Accept: application/geo+json" or "text/csv" asks for the file itself, not a 406.
         return super().perform_content_negotiation(request, force=True)
 
-    @extend_schema(
-        operation_id="layer_download",
-        summary="Download a layer as GeoJSON, GeoPackage, Shapefile (zip), CSV or Excel",
-        description=(
-            "Anonymous callers get published features with public fields only. GeoJSON is "
-            "streamed (RFC 7946, WGS84, 6 decimals) with a top-level `data_as_of`; other "
-            "formats carry a `data_as_of` column. CSV is UTF-8 with BOM with `lon`/`lat` of "
-            "a point on the feature and a `wkt` column."
-        ),
-        parameters=[
-            OpenApiParameter("layer", str, OpenApiParameter.PATH, enum=list(LAYERS)),
-            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(FORMATS)),
-            *FILTER_PARAMETERS,
-            _p(
-                "headers",
-                "CSV/Excel: people (default; headings in the active language, money "
-                "also as 亿元/万元) or machine (the GeoJSON names)",
-            ),
-            _p("table", "CSV: fields gives the field table of the CSV for people"),
-        ],
-        responses={
-            (200, "application/geo+json"): OpenApiTypes.OBJECT,
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            400: OpenApiResponse(description="An unknown filter value or a malformed bbox"),
-            404: OpenApiResponse(description="An unknown layer or format"),
-        },
-    )
     def get(self, request, layer: str, fmt: str):
         spec = get_layer(layer)
         if fmt not in FORMATS:

@@ -10,6 +10,7 @@ from another host.
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.renderers import OpenApiJsonRenderer
@@ -22,7 +23,12 @@ from drf_spectacular.utils import (
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import serializers
 
-from geo.api.exports import LAYER_PARAMETERS
+from geo.api.exports import download_schema, layer_parameters
+from geo.roles import is_staff_reader
+
+# Whether the document being written is for a staff reader: the filters' enums are the ones
+# the server applies to that caller (anonymous status filters know fewer zone statuses).
+_STAFF_SCHEMA: ContextVar[bool] = ContextVar("staff_schema", default=False)
 
 GEOJSON_TYPE = "application/geo+json"
 
@@ -70,7 +76,8 @@ def _list_extension(target: str, summary: str, tag: str) -> type[OpenApiViewExte
             class Fixed(self.target_class):
                 @extend_schema(
                     operation_id=f"{tag}_list", summary=summary, tags=[tag],
-                    parameters=LAYER_PARAMETERS[tag], responses=LIST_RESPONSES,
+                    parameters=layer_parameters(tag, staff=_STAFF_SCHEMA.get()),
+                    responses=LIST_RESPONSES,
                 )
                 def get(self, request, *args, **kwargs):
                     return super().get(request, *args, **kwargs)
@@ -126,6 +133,36 @@ def _plain_json_extension(target: str, summary: str, tag: str) -> type[OpenApiVi
     return PlainSchema
 
 
+def _download_extension() -> type[OpenApiViewExtension]:
+    class DownloadSchema(OpenApiViewExtension):
+        target_class = "geo.api.exports.LayerDownloadView"
+        match_subclasses = False
+
+        def view_replacement(self):
+            class Fixed(self.target_class):
+                @extend_schema(
+                    **download_schema(staff=_STAFF_SCHEMA.get()),
+                    responses={
+                        (200, GEOJSON_TYPE): OpenApiTypes.OBJECT,
+                        **{(200, media): OpenApiTypes.BINARY for media in DOWNLOAD_TYPES},
+                        400: OpenApiResponse(Error, description="A bad filter or option"),
+                        404: OpenApiResponse(Error, description="An unknown layer or format"),
+                    },
+                )
+                def get(self, request, *args, **kwargs):
+                    return super().get(request, *args, **kwargs)
+
+            return Fixed
+
+    return DownloadSchema
+
+
+# The file downloads' media types besides GeoJSON (geo.api.exports.CONTENT_TYPES).
+DOWNLOAD_TYPES = (
+    "application/geopackage+sqlite3", "application/zip", "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+
 # Registered on import (geo.urls imports this module for the docs view).
 EXTENSIONS = [
     _list_extension("sites.api.views.ProjectListView", "Key projects (GeoJSON)", "projects"),
@@ -145,7 +182,20 @@ EXTENSIONS = [
                           "A zone's opening intervals day by day", "markets"),
     _plain_json_extension("markets.api.views.HoursPreviewView",
                           "Preview an opening_hours rule (staff)", "markets"),
+    _download_extension(),
 ]
+
+
+class PortalSchemaView(SpectacularAPIView):
+    """``/api/schema/``: the document for the caller (staff see the values staff may send)."""
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        token = _STAFF_SCHEMA.set(is_staff_reader(request.user))
+        try:
+            return super().get(request, *args, **kwargs)
+        finally:
+            _STAFF_SCHEMA.reset(token)
 
 
 class ApiDocsView(SpectacularSwaggerSplitView):
@@ -162,7 +212,7 @@ class OgcOpenApiRenderer(OpenApiJsonRenderer):
     media_type = "application/vnd.oai.openapi+json;version=3.0"
 
 
-class OgcOpenApiView(SpectacularAPIView):
+class OgcOpenApiView(PortalSchemaView):
     """``/ogcapi/api``: the OGC API part of the OpenAPI document (``/api/schema/`` has it too),
     its paths relative to a ``servers`` entry at ``/ogcapi`` as OGC clients expect, as JSON
     with the media type of the landing page's ``service-desc`` link whatever the Accept header

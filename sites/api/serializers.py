@@ -52,7 +52,7 @@ class ProgressReportOutput(serializers.Serializer):
         max_digits=5, decimal_places=1, coerce_to_string=False
     )
     note = serializers.CharField()
-    reporter = serializers.CharField(source="reporter.username", default=None)
+    reporter = serializers.CharField(source="reporter.username", default=None, allow_null=True)
     reported_at = serializers.DateTimeField()
 
 
@@ -73,4 +73,4 @@ class BlockerOutput(serializers.Serializer):
     description = serializers.CharField()
     raised_on = serializers.DateField()
     resolved = serializers.BooleanField()
-    resolved_on = serializers.DateField()
+    resolved_on = serializers.DateField(allow_null=True)

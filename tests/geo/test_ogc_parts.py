@@ -578,11 +578,12 @@ def test_downloads_answer_304(api_client, city):
 def test_openapi_documents_the_ogc_error_bodies(api_client):
     paths = api_client.get("/api/schema/?format=json").json()["paths"]
     items = paths["/ogcapi/collections/{collection}/items"]["get"]["responses"]
-    assert sorted(items) == ["200", "304", "400", "404", "429"]
-    for code in ("400", "404", "429"):
+    # 403: a wrong token is refused on public reads too; 503: the database unavailable.
+    assert sorted(items) == ["200", "304", "400", "403", "404", "429", "503"]
+    for code in ("400", "403", "404", "429", "503"):
         assert items[code]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/Error"
         }
     assert sorted(items["200"]["content"]) == ["application/geo+json", "text/html"]
     landing = paths["/ogcapi/"]["get"]["responses"]
-    assert sorted(landing) == ["200", "400"]
+    assert sorted(landing) == ["200", "400", "403", "429", "503"]
