@@ -405,6 +405,8 @@ CSS = """
 html, body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC",
   sans-serif; color: #1b1f24; }
 body { display: flex; flex-direction: column; }
+/* The page's content sits in <main> (one landmark, for screen readers): it keeps the column. */
+body > main { display: flex; flex-direction: column; flex: 1 1 auto; min-height: 0; }
 .bm-title { flex: none; padding: 8px 12px; border-bottom: 1px solid #d5d9df; background: #fff; }
 .bm-title h1 { font-size: 18px; margin: 0; line-height: 1.3; }
 .bm-title p { margin: 2px 0 0; font-size: 13px; color: #4a5360; }

@@ -181,6 +181,8 @@ export async function addContextLayers(map, url, { tiles = false } = {}) {
     map.createPane(CONTEXT_PANE).style.zIndex = "250";
     map.createPane(CONTEXT_LABEL_PANE).style.zIndex = "260";
     map.getPane(CONTEXT_LABEL_PANE).style.pointerEvents = "none";
+    // Names placed on the drawing, for the eye (the map's feature list carries the text).
+    map.getPane(CONTEXT_LABEL_PANE).setAttribute("aria-hidden", "true");
   }
   const renderer = L.canvas({ pane: CONTEXT_PANE, padding: 0.5 });
   let collection;
