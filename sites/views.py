@@ -87,6 +87,11 @@ def map_page(request: HttpRequest) -> HttpResponse:
         "map_strings": map_strings(),
         "map_filters": map_filter_options(staff=is_staff_reader(request.user)),
         "map_user": map_user_config(request.user),
+        "feature_list_strings": {
+            "layers": map_strings()["layers"],
+            # %(n)s: how many features the map shows (the table follows the filters).
+            "count": _("(%(n)s)"),
+        },
     })
 
 

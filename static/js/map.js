@@ -496,6 +496,7 @@ export async function reloadAll(portal, params = {}) {
     if (result.status === "fulfilled") {
       fillLayer(name, portal.layers[name], result.value);
       portal.counts[name] = result.value.length;
+      portal.features[name] = result.value; // for the feature table (feature_table.js)
       // Only staff get the light: once a work carries one, the legend shows the light colours.
       if (name === "livelihood" && result.value.some((f) => f.properties?.milestone_light)) {
         portal.legend?.showMilestoneLights();
@@ -556,7 +557,8 @@ export async function initMap(elementId = "map") {
   L.control.layers(null, overlays, { collapsed }).addTo(map);
   const legend = legendControl().addTo(map);
 
-  const portal = { map, config, layers, legend, title, counts: {}, generation: 0, reload: null };
+  const portal = { map, config, layers, legend, title, counts: {}, features: {}, generation: 0,
+    reload: null };
   portal.reload = (params) => reloadAll(portal, params);
   await reloadAll(portal);
   window.portalMap = portal;
