@@ -13,7 +13,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from geo.api import conditional
-from geo.api.params import QueryParam, openapi_parameters
+from geo.api.params import QueryParam, accept_any_of, openapi_parameters, validate_query
 from geo.api.throttling import AnonBurstThrottle, AnonDownloadThrottle
 from geo.exports import labels, streaming
 from geo.exports.layers import LAYERS, get_layer
@@ -49,6 +49,14 @@ def layer_parameters(layer: str, *, staff: bool) -> list[OpenApiParameter]:
     return openapi_parameters(layer_params(layer, staff=staff))
 
 
+def other_layers_params(layer: str, *, staff: bool) -> tuple[QueryParam, ...]:
+    """The filters of the other layers that ``layer`` does not take: ignored by its download,
+    but checked (a value no layer accepts is a 400, as the document's enums say)."""
+    own = {p.name for p in layer_params(layer, staff=staff)}
+    others = [layer_params(name, staff=staff) for name in LAYERS if name != layer]
+    return tuple(p for p in accept_any_of(*others) if p.name not in own)
+
+
 def filter_parameters(*, staff: bool) -> list[OpenApiParameter]:
     """Every layer's filters (a download takes the filters of the layer it names)."""
     return openapi_parameters(*(layer_params(layer, staff=staff) for layer in LAYERS))
@@ -59,9 +67,14 @@ PEOPLE_FORMATS = ("csv", "xlsx")
 TABLE_MESSAGE = gettext_noop("table must be fields (the CSV's field table).")
 
 
-def _people_options(params, fmt: str) -> tuple[str, bool]:
-    """(headers mode, field table only) from ``?headers=`` and ``?table=``; 400 when bad."""
+def _people_options(params, fmt: str, *, foreign=()) -> tuple[str, bool]:
+    """(headers mode, field table only) from ``?headers=`` and ``?table=``; 400 when bad,
+    together with any bad value of the ``foreign`` (other layers') filters."""
     errors = {}
+    try:
+        validate_query(params, foreign)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     headers = labels.MACHINE
     try:
         # Checked for every format (the document's enum), used by the files for people.
@@ -134,7 +147,9 @@ class LayerDownloadView(APIView):
                 % {"fmt": fmt, "formats": ", ".join(FORMATS)}
             )
         staff = is_staff_reader(request.user)
-        headers, fields_only = _people_options(request.query_params, fmt)
+        headers, fields_only = _people_options(
+            request.query_params, fmt, foreign=other_layers_params(spec.name, staff=staff)
+        )
         queryset = spec.select(request.query_params, staff=staff)
         cache_control = "private, no-store" if staff else "public, max-age=60"
         tag = None

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter
 
-from geo.filters import BBOX_FORMAT, parse_bbox
+from geo.filters import BBOX_FORMAT, parse_bbox, parse_choices
 
 # A free-text parameter may hold anything but NUL (geo.middleware answers 400 to a NUL).
 NO_NUL = r"^[^\x00]*$"
@@ -73,23 +73,28 @@ class QueryParam:
         return list(values)
 
     def json_schema(self) -> dict[str, Any]:
+        # An empty value is the parameter left out (?bbox= is no bbox), as the parsers read it.
+        enum = self.enum()
         if self.kind == LIST:
             items: dict[str, Any] = {"type": self.item_type}
-            self._constrain(items)
-            return {"type": "array", "items": items}
+            self._constrain(items, enum)
+            schema = {"type": "array", "items": items}
+            if self.choices and not enum:  # nothing to choose from (no districts yet)
+                schema["maxItems"] = 0
+            return schema
         schema: dict[str, Any] = {"type": self.kind}
-        self._constrain(schema)
+        if self.kind == STRING and (enum or self.choices):
+            enum = ["", *enum]
+        self._constrain(schema, enum)
+        if self.kind == STRING and self.pattern and self.pattern != NO_NUL:
+            schema["pattern"] = f"^(?:{self.pattern.removeprefix('^').removesuffix('$')})?$"
         return schema
 
-    def _constrain(self, schema: dict[str, Any]) -> None:
-        if enum := self.enum():
+    def _constrain(self, schema: dict[str, Any], enum: list[str]) -> None:
+        if enum:
             schema["enum"] = enum
-        for key, value in (
-            ("pattern", self.pattern),
-            ("format", self.format),
-            ("minimum", self.minimum),
-            ("maximum", self.maximum),
-        ):
+        for key, value in (("pattern", self.pattern), ("format", self.format),
+                           ("minimum", self.minimum), ("maximum", self.maximum)):
             if value is not None:
                 schema[key] = value
 
@@ -126,16 +131,27 @@ def validate_query(params: Mapping[str, str], declared: Sequence[QueryParam]) ->
 def openapi_parameters(*groups: Sequence[QueryParam]) -> list[OpenApiParameter]:
     """The OpenAPI parameters of the declarations; a name declared in several groups (one
     operation serving several layers) documents the union of their enums."""
+    return [param.openapi() for param in accept_any_of(*groups)]
+
+
+def accept_any_of(*groups: Sequence[QueryParam]) -> tuple[QueryParam, ...]:
+    """One declaration per name across ``groups``: a value one group accepts (the union of
+    the enums of a comma-separated list) is accepted; the first group's parser otherwise."""
     merged: dict[str, QueryParam] = {}
     for group in groups:
         for param in group:
             first = merged.get(param.name)
             if first is None:
                 merged[param.name] = param
-            elif first.enum() and param.enum():
+            elif first.kind == LIST and first.enum() and param.enum():
                 union = tuple(dict.fromkeys([*first.enum(), *param.enum()]))
-                merged[param.name] = replace(first, choices=union)
-    return [param.openapi() for param in merged.values()]
+                name = param.name
+                merged[name] = replace(
+                    first, choices=union,
+                    parse=lambda params, name=name, union=union: parse_choices(
+                        params, name, union),
+                )
+    return tuple(merged.values())
 
 
 def _parse_bbox(params: Mapping[str, str]) -> tuple[float, float, float, float] | None:
