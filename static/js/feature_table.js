@@ -1,6 +1,6 @@
 // The map's features as a table (issue 16 item 6): a keyboard and screen-reader way to every
 // feature the map shows, rebuilt on each load, so it follows the filters and the month slider.
-// A collapsible map control at the bottom left; each name links to the feature's page, and a
+// A collapsible map control at the top right; each name links to the feature's page, and a
 // light is written out in words (never its colour alone).
 
 import { DETAIL_URLS, LAYER_NAMES, viewQuery } from "./map.js";
@@ -74,7 +74,8 @@ function fill(portal, root) {
 export function installFeatureTable(portal) {
   const template = document.getElementById("feature-list-template");
   if (!template || portal.featureTable) return null;
-  const control = L.control({ position: "bottomleft" });
+  // Top right under "export this view": bottom left is the filter panel's, bottom right the legend's.
+  const control = L.control({ position: "topright" });
   control.onAdd = () => {
     const root = template.content.firstElementChild.cloneNode(true);
     L.DomEvent.disableClickPropagation(root);
