@@ -36,3 +36,11 @@ forwarded_allow_ips = ""
 # gunicorn 23+'s control socket would sit in ~/.gunicorn, shared by every instance of the user
 # (tests and `make prod` run several): signals do its job here.
 control_socket_disable = True
+
+
+def post_fork(server, worker):
+    """Each worker writes an answer's headers with its first body bytes (geo/one_write.py): a
+    worker killed mid-answer then leaves nothing half-sent, and nginx repeats the GET elsewhere."""
+    from geo.one_write import install
+
+    install()
