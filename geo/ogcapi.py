@@ -37,7 +37,7 @@ from rest_framework.views import APIView
 
 from geo import ogc_crs, ogc_filter
 from geo.api import conditional
-from geo.api.exports import layer_parameters, layer_params
+from geo.api.exports import layer_params
 from geo.api.throttling import AnonBurstThrottle, AnonItemsThrottle
 from geo.exports.layers import LAYERS, Layer, get_layer
 from geo.exports.streaming import feature_rows_sql
@@ -458,8 +458,11 @@ def _items_parameters() -> list[OpenApiParameter]:
     crs_enum = list(ogc_crs.SUPPORTED)
     # Each layer's list filters and plain queryable parameters (the union; 400 on another
     # layer's names, as on /api/v1/).
+    # Enums read from the data are left to geo.api.schema_hooks, which writes them per request.
     extra = {
-        p.name: p for name in LAYERS for p in layer_parameters(name, staff=True)
+        p.name: OpenApiParameter(p.name, str, description=p.description)
+        if p.from_database else p.openapi()
+        for name in LAYERS for p in layer_params(name, staff=True)
         if p.name != "bbox"
     }
     for layer in LAYERS.values():

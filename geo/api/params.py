@@ -72,6 +72,11 @@ class QueryParam:
         values = self.choices() if callable(self.choices) else self.choices
         return list(values)
 
+    @property
+    def from_database(self) -> bool:
+        """Whether the enum is read from the data (the document then needs it per request)."""
+        return callable(self.choices)
+
     def json_schema(self) -> dict[str, Any]:
         # An empty value is the parameter left out (?bbox= is no bbox), as the parsers read it.
         enum = self.enum()
@@ -143,13 +148,18 @@ def accept_any_of(*groups: Sequence[QueryParam]) -> tuple[QueryParam, ...]:
             first = merged.get(param.name)
             if first is None:
                 merged[param.name] = param
-            elif first.kind == LIST and first.enum() and param.enum():
-                union = tuple(dict.fromkeys([*first.enum(), *param.enum()]))
+            elif first.kind == LIST and first.choices and param.choices:
+                # Lazily: an enum read from the data is read when the union is.
+                def union(first=first, param=param) -> tuple[str, ...]:
+                    return tuple(dict.fromkeys([*first.enum(), *param.enum()]))
+
                 name = param.name
+                lazy = first.from_database or param.from_database
                 merged[name] = replace(
-                    first, choices=union,
+                    first, choices=union if lazy else union(),
                     parse=lambda params, name=name, union=union: parse_choices(
-                        params, name, union),
+                        params, name, union()
+                    ),
                 )
     return tuple(merged.values())
 

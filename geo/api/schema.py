@@ -24,7 +24,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework import serializers
 
 from geo.api.exports import download_schema, layer_parameters
+from geo.api.params import openapi_parameters
 from geo.roles import is_staff_reader
+from markets.hours import schedule_params
 
 # Whether the document being written is for a staff reader: the filters' enums are the ones
 # the server applies to that caller (anonymous status filters know fewer zone statuses).
@@ -108,7 +110,9 @@ def _detail_extension(target: str, summary: str, tag: str) -> type[OpenApiViewEx
     return DetailSchema
 
 
-def _plain_json_extension(target: str, summary: str, tag: str) -> type[OpenApiViewExtension]:
+def _plain_json_extension(
+    target: str, summary: str, tag: str, parameters=()
+) -> type[OpenApiViewExtension]:
     """A JSON answer for a view whose ``get`` has no schema of its own (none is overridden)."""
 
     class PlainSchema(OpenApiViewExtension):
@@ -120,7 +124,7 @@ def _plain_json_extension(target: str, summary: str, tag: str) -> type[OpenApiVi
                 return self.target_class
 
             class Fixed(self.target_class):
-                @extend_schema(summary=summary, tags=[tag], responses={
+                @extend_schema(summary=summary, tags=[tag], parameters=list(parameters), responses={
                     (200, "application/json"): OpenApiTypes.OBJECT,
                     400: OpenApiResponse(Error, description="A bad parameter"),
                 })
@@ -179,9 +183,11 @@ EXTENSIONS = [
     _list_extension("markets.api.editing.ZoneCollectionView", "Market zones (GeoJSON)", "markets"),
     _detail_extension("markets.api.editing.ZoneItemView", "One market zone", "markets"),
     _plain_json_extension("markets.api.views.ZoneScheduleView",
-                          "A zone's opening intervals day by day", "markets"),
+                          "A zone's opening intervals day by day", "markets",
+                          openapi_parameters(schedule_params())),
     _plain_json_extension("markets.api.views.HoursPreviewView",
-                          "Preview an opening_hours rule (staff)", "markets"),
+                          "Preview an opening_hours rule (staff)", "markets",
+                          openapi_parameters(schedule_params())),
     _download_extension(),
 ]
 

@@ -61,13 +61,31 @@ def _error_codes(path: str, method: str, operation: dict) -> list[str]:
     return codes
 
 
+def _database_enums(request) -> dict[str, dict]:
+    """The schemas of the list filters whose enums come from the data, read now."""
+    from geo.api.exports import layer_params
+    from geo.api.params import accept_any_of
+    from geo.exports.layers import LAYERS
+    from geo.roles import is_staff_reader
+
+    staff = request is not None and is_staff_reader(request.user)
+    groups = [layer_params(name, staff=staff) for name in LAYERS]
+    return {p.name: p.json_schema() for p in accept_any_of(*groups) if p.from_database}
+
+
 def complete_operations(result, generator, request, public):
     """Every operation's security and error answers (POSTPROCESSING_HOOKS)."""
+    fresh = _database_enums(request)
     for path, item in result.get("paths", {}).items():
         for method in METHODS:
             operation = item.get(method)
             if operation is None:
                 continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter["name"] in fresh:
+                    parameter["schema"] = fresh[parameter["name"]]
+                    if fresh[parameter["name"]]["type"] == "array":
+                        parameter.update(style="form", explode=False)
             operation["security"] = _security(
                 operation.get("security", []), public=is_public(path, method)
             )
