@@ -25,6 +25,7 @@ from rest_framework import serializers
 
 from geo.api.exports import download_schema, layer_parameters
 from geo.api.params import openapi_parameters
+from geo.api.schema_examples import detail_example, list_example
 from geo.roles import is_staff_reader
 from markets.hours import schedule_params
 
@@ -68,6 +69,14 @@ DETAIL_RESPONSES = {
 }
 
 
+def _with_example(responses: dict, example) -> dict:
+    """``responses`` with ``example`` on its GeoJSON 200."""
+    ok = responses[(200, GEOJSON_TYPE)]
+    return {**responses, (200, GEOJSON_TYPE): OpenApiResponse(
+        ok.response, description=ok.description, examples=[example]
+    )}
+
+
 def _list_extension(target: str, summary: str, tag: str) -> type[OpenApiViewExtension]:
     """Describe a layer's list view: its filters, a FeatureCollection, its 400s."""
     class ListSchema(OpenApiViewExtension):
@@ -79,7 +88,7 @@ def _list_extension(target: str, summary: str, tag: str) -> type[OpenApiViewExte
                 @extend_schema(
                     operation_id=f"{tag}_list", summary=summary, tags=[tag],
                     parameters=layer_parameters(tag, staff=_STAFF_SCHEMA.get()),
-                    responses=LIST_RESPONSES,
+                    responses=_with_example(LIST_RESPONSES, list_example(tag)),
                 )
                 def get(self, request, *args, **kwargs):
                     return super().get(request, *args, **kwargs)
@@ -99,7 +108,7 @@ def _detail_extension(target: str, summary: str, tag: str) -> type[OpenApiViewEx
             class Fixed(self.target_class):
                 @extend_schema(
                     operation_id=f"{tag}_retrieve", summary=summary, tags=[tag],
-                    responses=DETAIL_RESPONSES,
+                    responses=_with_example(DETAIL_RESPONSES, detail_example(tag)),
                 )
                 def get(self, request, *args, **kwargs):
                     return super().get(request, *args, **kwargs)

@@ -169,3 +169,15 @@ def test_a_download_checks_the_filters_of_other_layers(api_client, project_facto
     response = api_client.get("/api/v1/projects.geojson?open_tonight=maybe&headers=x")
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"open_tonight", "headers"}
+
+
+@pytest.mark.parametrize("layer", ["projects", "livelihood", "markets"])
+def test_an_example_for_every_layer(api_client, layer):
+    paths = _schema(api_client)["paths"]
+    for path in (f"/api/v1/{layer}/", f"/api/v1/{layer}/{{id}}/"):
+        content = paths[path]["get"]["responses"]["200"]["content"]["application/geo+json"]
+        (example,) = content["examples"].values()
+        value = example["value"]
+        feature = value["features"][0] if "{id}" not in path else value
+        assert feature["type"] == "Feature"
+        assert feature["properties"]["name"]
