@@ -470,7 +470,8 @@ def _items_parameters() -> list[OpenApiParameter]:
             if name != ogc_filter.GEOMETRY and name not in extra:
                 extra[name] = OpenApiParameter(
                     name,
-                    {k: v for k, v in q.schema.items() if k != "title"},
+                    # As a plain parameter the value is compared, whatever its length.
+                    {k: v for k, v in q.schema.items() if k not in ("title", "maxLength")},
                     description=f"queryable of {layer.name}: equal to this value",
                 )
     return [
@@ -487,7 +488,8 @@ def _items_parameters() -> list[OpenApiParameter]:
         ),
         OpenApiParameter(
             "bbox",
-            {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+            # Four numbers: the server takes no 3D bbox (six numbers are a 400).
+            {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
             style="form",
             explode=False,
             description="minx,miny,maxx,maxy in the axis order of bbox-crs",

@@ -58,7 +58,7 @@ class QueryParam:
     kind: str = STRING
     choices: tuple[str, ...] | Callable[[], Iterable[str]] = ()
     item_type: str = "string"
-    pattern: str | None = None
+    pattern: str | Callable[[], str] | None = None
     format: str | None = None
     minimum: int | None = None
     maximum: int | None = None
@@ -74,8 +74,12 @@ class QueryParam:
 
     @property
     def from_database(self) -> bool:
-        """Whether the enum is read from the data (the document then needs it per request)."""
-        return callable(self.choices)
+        """Whether the enum or pattern is read from the data or the date (the document then
+        needs it per request)."""
+        return callable(self.choices) or callable(self.pattern)
+
+    def _pattern(self) -> str | None:
+        return self.pattern() if callable(self.pattern) else self.pattern
 
     def json_schema(self) -> dict[str, Any]:
         # An empty value is the parameter left out (?bbox= is no bbox), as the parsers read it.
@@ -91,14 +95,15 @@ class QueryParam:
         if self.kind == STRING and (enum or self.choices):
             enum = ["", *enum]
         self._constrain(schema, enum)
-        if self.kind == STRING and self.pattern and self.pattern != NO_NUL:
-            schema["pattern"] = f"^(?:{self.pattern.removeprefix('^').removesuffix('$')})?$"
+        pattern = self._pattern()
+        if self.kind == STRING and pattern and pattern != NO_NUL:
+            schema["pattern"] = f"^(?:{pattern.removeprefix('^').removesuffix('$')})?$"
         return schema
 
     def _constrain(self, schema: dict[str, Any], enum: list[str]) -> None:
         if enum:
             schema["enum"] = enum
-        for key, value in (("pattern", self.pattern), ("format", self.format),
+        for key, value in (("pattern", self._pattern()), ("format", self.format),
                            ("minimum", self.minimum), ("maximum", self.maximum)):
             if value is not None:
                 schema[key] = value

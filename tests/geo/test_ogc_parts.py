@@ -96,7 +96,7 @@ def test_landing_links_to_the_openapi_document(api_client):
     assert params["bbox"]["schema"] == {
         "type": "array",
         "minItems": 4,
-        "maxItems": 6,
+        "maxItems": 4,
         "items": {"type": "number"},
     }
     assert params["bbox"]["style"] == "form"

@@ -106,12 +106,15 @@ def test_document_states_enums_patterns_and_ranges(api_client, district):
     assert _param(schema, "/ogcapi/collections/{collection}/items", "district")["schema"]["items"][
         "enum"
     ] == [district.code]
-    as_of = _param(schema, "/api/v1/projects/", "as_of")["schema"]["enum"]
+    as_of = _param(schema, "/api/v1/projects/", "as_of")["schema"]["pattern"]
     today = timezone.localdate()
-    # "" (now), then every month from 2000-01 to this one: 12 a year and this year's months.
-    assert as_of[:2] == ["", "2000-01"]
-    assert as_of[-1] == f"{today.year}-{today.month:02d}"
-    assert len(as_of) == 1 + (today.year - 2000) * 12 + today.month
+    this_month = f"{today.year}-{today.month:02d}"
+    assert re.fullmatch(as_of, this_month)
+    assert re.fullmatch(as_of, "2000-01")
+    assert re.fullmatch(as_of, "")  # now
+    next_month = f"{today.year + today.month // 12}-{today.month % 12 + 1:02d}"
+    for refused in (next_month, "1999-12", f"{today.year}-13", "2026-6"):
+        assert not re.fullmatch(as_of, refused), refused
     bbox = _param(schema, "/api/v1/markets/", "bbox")["schema"]
     assert bbox["pattern"] == f"^(?:{BBOX_PATTERN[1:-1]})?$"
     days = _param(schema, "/api/v1/markets/{id}/schedule/", "days")["schema"]
