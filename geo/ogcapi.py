@@ -562,8 +562,10 @@ class ItemsView(OgcView):
                     narrowed=bool(params.get("bbox")),
                 )
             )
-        elif params.get("filter-lang"):
-            ogc_filter.parse("TRUE", params["filter-lang"])  # an unknown language is a 400
+        elif params.get("filter-lang") and params["filter-lang"] not in ogc_filter.FILTER_LANGS:
+            # An unknown language is a 400; a known one without a filter has nothing to parse
+            # ("TRUE" is no cql2-json document: every JSON filter-lang alone was a 400).
+            ogc_filter.parse("TRUE", params["filter-lang"])
         tag = None
         if not layer.time_dependent(params):
             # timeStamp says when the page was generated; with the data's version unchanged an

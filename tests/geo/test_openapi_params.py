@@ -184,3 +184,10 @@ def test_an_example_for_every_layer(api_client, layer):
         feature = value["features"][0] if "{id}" not in path else value
         assert feature["type"] == "Feature"
         assert feature["properties"]["name"]
+
+
+@pytest.mark.parametrize("lang", ["cql2-text", "cql2-json", "cql-text"])
+def test_a_known_filter_lang_without_a_filter_is_accepted(api_client, lang):
+    response = api_client.get(f"/ogcapi/collections/projects/items?filter-lang={lang}")
+    assert response.status_code == 200
+    assert api_client.get("/ogcapi/collections/projects/items?filter-lang=x").status_code == 400
