@@ -551,7 +551,7 @@ class ItemsView(OgcView):
             queryset = queryset.filter(ogc_filter.parameter_q(layer, name, params[name]))
         if params.get("datetime"):
             queryset = queryset.filter(datetime_q(layer, params["datetime"]))
-        if "filter" in params:
+        if params.get("filter"):  # ?filter= is no filter, as every empty parameter here
             queryset = queryset.filter(
                 ogc_filter.filter_q(
                     layer,

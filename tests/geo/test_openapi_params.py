@@ -190,4 +190,6 @@ def test_an_example_for_every_layer(api_client, layer):
 def test_a_known_filter_lang_without_a_filter_is_accepted(api_client, lang):
     response = api_client.get(f"/ogcapi/collections/projects/items?filter-lang={lang}")
     assert response.status_code == 200
+    empty = api_client.get(f"/ogcapi/collections/projects/items?filter=&filter-lang={lang}")
+    assert empty.status_code == 200
     assert api_client.get("/ogcapi/collections/projects/items?filter-lang=x").status_code == 400
