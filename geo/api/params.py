@@ -162,8 +162,9 @@ def accept_any_of(*groups: Sequence[QueryParam]) -> tuple[QueryParam, ...]:
                 lazy = first.from_database or param.from_database
                 merged[name] = replace(
                     first, choices=union if lazy else union(),
-                    parse=lambda params, name=name, union=union: parse_choices(
-                        params, name, union()
+                    # The enum is read only when the parameter is given (a 304 costs one query).
+                    parse=lambda params, name=name, union=union: (
+                        parse_choices(params, name, union()) if params.get(name) else []
                     ),
                 )
     return tuple(merged.values())
