@@ -177,7 +177,14 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "portal_cache",
-    }
+    },
+    # Rendered layer bodies by their strong ETag, per worker (geo/api/body_cache.py).
+    "bodies": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "portal-bodies",
+        "TIMEOUT": 600,
+        "OPTIONS": {"MAX_ENTRIES": 200},
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -39,6 +39,14 @@ def _no_basemap_pack(settings, tmp_path_factory):
     settings.BASEMAP_PACK_DIR = tmp_path_factory.mktemp("basemap")
 
 
+@pytest.fixture(autouse=True)
+def _no_remembered_bodies():
+    """Each test renders its layers afresh (geo/api/body_cache.py keeps them per process)."""
+    from django.core.cache import caches
+
+    caches["bodies"].clear()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _reads_from_the_primary():
     """The suite reads the primary even when a standby runs (make prod); tests of the router

@@ -12,7 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from geo.api import conditional
+from geo.api import body_cache, conditional
 from geo.api.responses import geojson_response
 from geo.roles import is_staff_reader
 from sites import kpis, selectors, services
@@ -42,7 +42,7 @@ def _layer_response(request, *, resource: str, sources, staff: bool, render):
     )
     if response := conditional.not_modified(request, tag):
         return response
-    text = render()
+    text = body_cache.body_for(tag, render)
     if text is None:
         raise NotFound()
     return geojson_response(request, text, tag=tag, allow_not_modified=False)

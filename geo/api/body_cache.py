@@ -1,0 +1,33 @@
+"""Rendered layer bodies kept by their strong ETag, in each worker's memory.
+
+A layer's ETag (``geo.api.conditional.representation_etag``) names everything its body depends
+on — the data's version, the query, the audience, the language, the local date — so two
+requests with the same tag get the same bytes by definition. A worker that has rendered a body
+once hands it out again for the price of the one version query, until any write changes the
+version (and so the tag). Nothing is ever served stale: a changed table is a new key; the old
+entry just ages out. Per process (Django's local-memory cache, settings ``CACHES["bodies"]``):
+nothing to invalidate across workers, nothing for a client to poison — the key is computed by
+the server, never taken from the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.cache import caches
+
+ALIAS = "bodies"
+# Bodies larger than this are rendered each time rather than held (the demo's largest is 90 KB).
+MAX_BYTES = 4 * 1024 * 1024
+
+
+def body_for(tag: str, render: Callable[[], str | bytes | None]) -> str | bytes | None:
+    """The body named by ``tag``: from this worker's memory, or ``render()`` and kept."""
+    cache = caches[ALIAS]
+    key = "body:" + tag.strip('"')
+    body = cache.get(key)
+    if body is None:
+        body = render()
+        if body is not None and len(body) <= MAX_BYTES:
+            cache.set(key, body)
+    return body
