@@ -46,6 +46,11 @@ STAGE_COLORS = {
     "suspended": "#b3261e",
 }
 LIGHT_COLORS = {lights.GREEN: "#188038", lights.YELLOW: "#f9ab00", lights.RED: "#b3261e"}
+# A light is never told by colour alone (a grey printer, a colour-blind reader): each has its own
+# outline — solid, dashed, dotted, as the rings of the live staff map — and the legend's symbol.
+LIGHT_DASHES = {lights.GREEN: "", lights.YELLOW: "4 3", lights.RED: "1.5 2.5"}
+LIGHT_BORDERS = {lights.GREEN: "solid", lights.YELLOW: "dashed", lights.RED: "dotted"}
+LIGHT_SYMBOLS = {lights.GREEN: "✓", lights.YELLOW: "!", lights.RED: "✕"}
 # The same palette as static/js/map.js, so the printed map reads like the live one.
 MILESTONE_COLORS = {
     selectors.ON_TIME: "#188038", selectors.LATE: "#f9ab00", selectors.DONE: "#1a62c9"
@@ -166,7 +171,9 @@ class PlainGeoJson(MacroElement):
                 return {color: c, weight: point ? 4 : 3, fillColor: point ? "#fff" : c,
                         fillOpacity: point ? 0.9 : 0.15, className: css};
                 {%- else %}
-                return {color: "#1b1f24", weight: 1, fillColor: c,
+                var dash = feature.properties.dash;
+                return {color: "#1b1f24", weight: dash === undefined ? 1 : 2.5,
+                        dashArray: dash || null, fillColor: c,
                         fillOpacity: point ? 0.9 : 0.7, className: css};
                 {%- endif %}
             },
@@ -298,14 +305,17 @@ class BattleMapControls(MacroElement):
         self.legend = _js_value(legend)
 
 
-def _legend_group(title: str | None, items: list[tuple[str, str]], *,
-                  outline: bool = False) -> str:
-    # The swatch is drawn as the features are: a filled dot, or a coloured ring (outline).
+def _legend_group(title: str | None, items: list[tuple], *, outline: bool = False) -> str:
+    """Rows of (colour, label) or (colour, label, border style, symbol), drawn as the features:
+    a filled dot, or a coloured ring (outline); a light's dot has its outline and symbol."""
     style = "border-color:{};background:#fff" if outline else "background:{}"
     rows = "".join(
-        f"<li><span class='bm-swatch{' bm-ring' if outline else ''}' "
-        f"style='{style.format(c)}'></span>{html.escape(label)}</li>"
-        for c, label in items
+        f"<li><span class='bm-swatch{' bm-ring' if outline else ''}{' bm-lit' if rest else ''}' "
+        f"style='{style.format(c)}{f';border-style:{rest[0]}' if rest else ''}'></span>"
+        + (f"<span class='bm-symbol' style='color:{c}' aria-hidden='true'>{rest[1]}</span>"
+           if rest else "")
+        + f"{html.escape(label)}</li>"
+        for c, label, *rest in items
     )
     if title is None:
         return f"<ul class='bm-legend-more'>{rows}</ul>"
@@ -335,7 +345,8 @@ def _legend(staff: bool, context_layers: set[str]) -> str:
     if staff:
         projects = _legend_group(
             _("Key projects: status light"),
-            [(LIGHT_COLORS[k], str(lights.LIGHT_LABELS[k])) for k in lights.LIGHTS],
+            [(LIGHT_COLORS[k], str(lights.LIGHT_LABELS[k]), LIGHT_BORDERS[k], LIGHT_SYMBOLS[k])
+             for k in lights.LIGHTS],
         )
         labels = selectors.milestone_light_labels()
         works = _legend_group(
@@ -357,16 +368,20 @@ def _legend(staff: bool, context_layers: set[str]) -> str:
 # --- the page -------------------------------------------------------------------------------
 
 
-def _drawn(features: list[dict], color_of, popup_of) -> list[dict]:
+def _drawn(features: list[dict], color_of, popup_of, dash_of=None) -> list[dict]:
     """The features that have a geometry, each cut down to what the page draws."""
-    return [
-        {"type": "Feature", "geometry": feat["geometry"],
-         # Leaflet sets tooltip and popup strings as HTML: both are escaped here.
-         "properties": {"tooltip": html.escape(feat["properties"]["name"]),
-                        "color": color_of(feat["properties"]),
-                        "popup": popup_of(feat["properties"])}}
-        for feat in features if feat.get("geometry")
-    ]
+    drawn = []
+    for feat in features:
+        if not feat.get("geometry"):
+            continue
+        # Leaflet sets tooltip and popup strings as HTML: both are escaped here.
+        props = {"tooltip": html.escape(feat["properties"]["name"]),
+                 "color": color_of(feat["properties"]),
+                 "popup": popup_of(feat["properties"])}
+        if dash_of is not None:
+            props["dash"] = dash_of(feat["properties"])
+        drawn.append({"type": "Feature", "geometry": feat["geometry"], "properties": props})
+    return drawn
 
 
 def _filter_summary(f: selectors.SiteFilters, staff: bool,
@@ -419,6 +434,9 @@ body > main { display: flex; flex-direction: column; flex: 1 1 auto; min-height:
 .bm-swatch { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
   margin-right: 6px; vertical-align: -1px; border: 1px solid #1b1f24; box-sizing: border-box; }
 .bm-swatch.bm-ring { border-width: 3px; border-style: solid; }
+.bm-swatch.bm-lit { border-width: 2px; border-color: #1b1f24; }
+.bm-symbol { display: inline-block; width: 1em; margin-right: 4px; font-weight: 700;
+  text-align: center; }
 .bm-popup th { text-align: left; padding-right: 8px; color: #4a5360; font-weight: 400;
   vertical-align: top; }
 .leaflet-popup-content { font-size: 13px; line-height: 1.45; }
@@ -502,8 +520,12 @@ def battle_map_html(f: selectors.SiteFilters, *, staff: bool,
         def work_color(_p):
             return LIVELIHOOD_COLOR
 
-    drawn_projects = _drawn(projects, project_color, lambda p: _popup_html(
-        p["name"], _project_popup_rows(p, staff), _reasons_html(p) if staff else ""))
+    drawn_projects = _drawn(
+        projects, project_color,
+        lambda p: _popup_html(
+            p["name"], _project_popup_rows(p, staff), _reasons_html(p) if staff else ""),
+        (lambda p: LIGHT_DASHES.get(p.get("light"), "")) if staff else None,
+    )
     drawn_works = _drawn(works, work_color,
                          lambda p: _popup_html(p["name"], _work_popup_rows(p, staff)))
 

@@ -56,7 +56,12 @@ def _pages(ids: dict[str, int]):
             "#detail-map[data-ready=true]",
             "#detail-map",
         ),
-        ("editor", f"/staff/markets/{ids['zone']}/edit/", ".leaflet-pm-toolbar", "#editor-map"),
+        (
+            "editor",
+            f"/staff/markets/{ids['zone']}/edit/",
+            "#editor-map[data-ready=true]",
+            "#editor-map",
+        ),
     ]
 
 

@@ -196,3 +196,27 @@ def test_head_is_answered_like_get():
     assert client.head("/export/battle-map.html").status_code == 200
     assert client.head("/dashboard/").status_code == 302  # to the login page, as GET
     assert client.post("/export/battle-map.html").status_code == 405
+
+
+@pytest.mark.django_db
+def test_a_light_is_not_told_by_colour_alone(projects, user_factory):
+    # The late project (planned start 2026-03, nothing reported by 2026-06) is red: its dot has
+    # the dotted outline, and the legend pairs each colour with an outline style and a symbol.
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user_factory("leaders"))
+    # The legend sits in a script string, its "<" escaped as \u003c.
+    text = _get(client, "?as_of=2026-06").replace("\\u003c", "<")
+    rows = re.findall(
+        r"<li><span class='bm-swatch bm-lit' style='background:(#[0-9a-f]{6});"
+        r"border-style:(\w+)'></span><span class='bm-symbol' style='color:#[0-9a-f]{6}' "
+        r"aria-hidden='true'>(.)</span>([^<]+)</li>",
+        text,
+    )
+    assert rows == [
+        ("#188038", "solid", "✓", "Green"),
+        ("#f9ab00", "dashed", "!", "Yellow"),
+        ("#b3261e", "dotted", "✕", "Red"),
+    ]
+    assert re.search(r'"dash": "1\.5 2\.5"', text)
+    # The public map colours by stage: no light outlines there.
+    assert '"dash"' not in _get(Client(HTTP_ACCEPT_LANGUAGE="en"))
