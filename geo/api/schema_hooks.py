@@ -75,7 +75,10 @@ def _database_enums(request) -> dict[str, dict]:
 
 def complete_operations(result, generator, request, public):
     """Every operation's security and error answers (POSTPROCESSING_HOOKS)."""
-    fresh = _database_enums(request)
+    # The data's enums belong to a document someone asked for. Generated without a request —
+    # drf-spectacular's system check (`check --deploy`, before migrations on a fresh clone),
+    # `manage.py spectacular` — the parameters keep their declared, data-free schemas.
+    fresh = _database_enums(request) if request is not None else {}
     for path, item in result.get("paths", {}).items():
         for method in METHODS:
             operation = item.get(method)

@@ -70,9 +70,11 @@ def test_staff_file_draws_every_feature_offline(file_page, city_sites, user_fact
     assert page.title() == "重点项目挂图作战图"
     assert page.inner_text(".bm-title h1") == "重点项目挂图作战图"
     assert "数据截至 2026-06-30" in page.inner_text(".bm-title")
-    # Each colour explained: projects by their light, livelihood works by milestone progress.
+    # Each colour explained: projects by their light (with its symbol: never colour alone),
+    # livelihood works by milestone progress.
     assert legend_lines(page) == [
-        "重点项目：状态灯", "绿灯", "黄灯", "红灯", "民生项目：节点进度", "按期", "滞后", "已完成"]
+        "重点项目：状态灯", "✓绿灯", "!黄灯", "✕红灯", "民生项目：节点进度", "按期", "滞后",
+        "已完成"]
     check_layout(page)
     if viewport["width"] == 390:
         page.screenshot(path="/tmp/h2-printmap-staff-390.png")
