@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import quote
@@ -155,3 +157,43 @@ def test_owslib_reads_collections_queryables_and_filtered_items(served):
     assert items["numberMatched"] == 3
     assert items["numberReturned"] == 2
     assert [link["rel"] for link in items["links"]].count("next") == 1
+
+
+READ_WITH_A_CRS = """
+import json, sys, pyogrio
+frame = pyogrio.read_dataframe(
+    "OAPIF:" + sys.argv[1] + "/ogcapi", layer="projects", where="code = 'K1'", CRS="EPSG:4542"
+)
+point = frame.geometry.iloc[0]
+print(json.dumps({"codes": list(frame["code"]), "epsg": frame.crs.to_epsg(),
+                  "xy": [point.x, point.y]}))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gdal_oapif_asks_the_server_for_a_crs(served):
+    # The GDAL in pyogrio's wheel (3.7+, as current QGIS has) gives the OAPIF driver its CRS
+    # option: it asks the server for EPSG:4542 (crs=…) and sends the filter, as QGIS would.
+    # Its own process: GDAL holds the interpreter while it fetches from this one's live server.
+    result = subprocess.run(
+        [sys.executable, "-c", READ_WITH_A_CRS, served],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+        env=os.environ | {"CPL_DEBUG": "ON", "NO_PROXY": "127.0.0.1,localhost"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    read = json.loads(result.stdout.strip().splitlines()[-1])
+    assert read["codes"] == ["K1"]
+    assert read["epsg"] == 4542
+    # The same point as above (lon 98.22, lat 39.75): E 433150.142, N 4402061.948.
+    assert read["xy"] == pytest.approx([433150.142, 4402061.948], abs=0.01)
+    items = [
+        url
+        for url in re.findall(r"HTTP: Fetch\((\S+)\)", result.stderr)
+        if "/collections/projects/items" in url
+    ]
+    assert any("crs=" in url and "4542" in url for url in items), items
+    assert any("filter=" in url for url in items), items
