@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import threading
+import time
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -262,10 +264,25 @@ def page(browser, live_server, settings):
     pg.console_errors = errors
     yield pg
     context.close()
+    _drain_live_server()
     assert outside == [], f"requests left the machine: {outside}"
     unexpected = [e for e in errors
                   if not any(s in e for s in pg.expected_console_errors)]
     assert unexpected == [], f"console or page errors: {unexpected}"
+
+
+def _drain_live_server(timeout: float = 10.0) -> None:
+    """Wait until the live server has answered what the closed browser had in flight.
+
+    A request thread still finishing when the test's database access ends (a map's context
+    layers fetched just before the test's last step) fails in Django's close_old_connections
+    with "Database access not allowed", and the test errors in teardown one run in many.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any("process_request_thread" in t.name for t in threading.enumerate()):
+            return
+        time.sleep(0.05)
 
 
 @pytest.fixture
