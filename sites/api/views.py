@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -123,7 +125,22 @@ class StatsView(APIView):
     def get(self, request):
         staff = is_staff_reader(request.user)
         filters = _filters(request, layer="projects", staff=staff)
-        return Response(kpis.stats(filters, staff=staff))
+        if type(request.accepted_renderer) is not JSONRenderer:  # the browsable API's HTML
+            return Response(kpis.stats(filters, staff=staff))
+        # The figures are a function of the projects' data version, the query, the audience,
+        # the language and today's date — exactly what the layers' ETag names — so the same
+        # tag answers 304 and each worker renders a set of figures once per version.
+        tag = conditional.representation_etag(
+            request, resource="stats", sources=selectors.PROJECT_SOURCES, staff=staff
+        )
+        if response := conditional.not_modified(request, tag):
+            return response
+        body = body_cache.body_for(
+            tag, lambda: JSONRenderer().render(kpis.stats(filters, staff=staff))
+        )
+        response = HttpResponse(body, content_type="application/json")
+        conditional.tag_headers(response, tag)
+        return response
 
 
 def _project_for_staff(request, pk: int) -> Project:

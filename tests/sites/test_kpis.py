@@ -154,3 +154,36 @@ def test_stats_query_count_is_fixed(staff_client, small_city, django_assert_max_
     # session/user + groups, then 3 aggregate queries (overall, by department, by leader)
     with django_assert_max_num_queries(6):
         assert staff_client.get("/api/v1/stats/?as_of=2026-06").status_code == 200
+
+
+@pytest.mark.django_db
+def test_stats_answer_304_until_a_report_changes_the_figures(staff_client, small_city):
+    p1 = small_city[0]
+    first = staff_client.get("/api/v1/stats/?as_of=2026-06")
+    assert first.status_code == 200
+    assert first["Content-Type"] == "application/json"
+    tag = first["ETag"]
+    assert first.json()["overall"]["completed_investment"] == 1800.0
+
+    again = staff_client.get("/api/v1/stats/?as_of=2026-06", HTTP_IF_NONE_MATCH=tag)
+    assert again.status_code == 304
+    # Another query, another audience: other tags.
+    assert staff_client.get("/api/v1/stats/?as_of=2026-05")["ETag"] != tag
+
+    report(p1, "2026-06", "construction", 500)
+    changed = staff_client.get("/api/v1/stats/?as_of=2026-06", HTTP_IF_NONE_MATCH=tag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != tag
+    assert changed.json()["overall"]["completed_investment"] == 2000.0
+
+
+@pytest.mark.django_db
+def test_public_and_staff_stats_never_share_a_body(api_client, staff_client, small_city):
+    staff = staff_client.get("/api/v1/stats/?as_of=2026-06")
+    public = api_client.get("/api/v1/stats/?as_of=2026-06")
+    assert staff["ETag"] != public["ETag"]
+    assert "completed_investment" in staff.json()["overall"]
+    assert "completed_investment" not in public.json()["overall"]
+    # The staff body, now held by this worker, is not what a later anonymous request gets.
+    assert "completed_investment" not in api_client.get("/api/v1/stats/?as_of=2026-06").json()[
+        "overall"]
