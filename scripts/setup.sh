@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 want=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-sections=()
+sections=(documents)
 [ -n "${DATABASE_URL:-}" ] || sections+=(database)
 [ -x .venv/bin/python ] || python3 -c 'import ensurepip' 2>/dev/null || sections+=(venv)
 # --test: the suite runs nginx too (tests/geo/test_nginx.py); --prod: `make prod`'s nginx.
