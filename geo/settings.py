@@ -320,6 +320,14 @@ LIGHT_RULES = {
     "registration_lag_red_months": 2,
     "open_blockers_min_light": "yellow",
 }
+# Supervision orders (sites/orders/): default deadline by severity, in working days, and the
+# working days overdue after which an open order escalates to the responsible leader.
+ORDER_DEADLINE_WORKING_DAYS = {"general": 10, "urgent": 5, "critical": 2}
+ORDER_ESCALATE_AFTER_WORKING_DAYS = int(os.environ.get("ORDER_ESCALATE_AFTER_WORKING_DAYS", "3"))
+ORDER_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+# Uploaded order attachments (served to staff through a view, never as public static files).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or VAR_DIR / "media")
+MEDIA_URL = "/media/"
 BOND_BANK_TARGET_WAN = 10_000_000  # 1,000 亿元 = 10,000,000 万元
 MARKET_MIN_M2_PER_STALL = float(os.environ.get("MARKET_MIN_M2_PER_STALL", "6"))
 MARKET_MAX_VERTICES = 5000

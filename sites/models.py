@@ -340,3 +340,6 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+from sites.orders.models import OrderAttachment, OrderReply, SupervisionOrder  # noqa: E402,F401
