@@ -107,7 +107,7 @@ def debian_packages(*sections: str) -> subprocess.CompletedProcess:
 SECTIONS = {
     "database": ["postgresql-15", "postgresql-15-postgis-3"],
     "venv": ["python3-venv"],
-    "test": ["chromium", "libatomic1", "gdal-bin", "fonts-wqy-microhei"],
+    "test": ["chromium", "libatomic1", "gdal-bin", "fonts-wqy-microhei", "nodejs"],
     "vendor": ["npm"],
 }
 
