@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from geo.api import body_cache, conditional
 from geo.api.responses import geojson_response
 from geo.geojson import dumps
 from geo.roles import is_staff_reader
@@ -24,15 +26,31 @@ class ZoneListView(APIView):
         staff = is_staff_reader(request.user)
         filters = selectors.parse_zone_filters(request.query_params, staff=staff)
         hours_filters = hours.parse_hours_filters(request.query_params)
-        features = hours.with_hours(selectors.zone_features(filters, staff=staff), hours_filters)
-        if not staff:
-            hours.hide_rule(features)
+
+        def render() -> str:
+            features = hours.with_hours(
+                selectors.zone_features(filters, staff=staff), hours_filters
+            )
+            if not staff:
+                hours.hide_rule(features)
+            return dumps({"type": "FeatureCollection", "features": features})
+
         # Never a 304 (DESIGN.md): open_now and the next change are computed at request time.
-        return geojson_response(
-            request,
-            dumps({"type": "FeatureCollection", "features": features}),
-            allow_not_modified=False,
+        # But they change only on the minute (rules, closures and the calendar are in whole
+        # minutes), so within one minute of the clock and one version of the data each worker
+        # renders the list once; ``evaluated_at`` in the body says when.
+        tag = conditional.representation_etag(
+            request, resource="markets", sources=selectors.ZONE_SOURCES, staff=staff,
+            extra=[_minute(request)],
         )
+        return geojson_response(request, body_cache.body_for(tag, render), allow_not_modified=False)
+
+
+def _minute(request) -> str:
+    """The clock's minute when the answer is "now" (no ``at=``); nothing when it is fixed."""
+    if request.query_params.get("at"):
+        return ""
+    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
 
 
 class ZoneDetailView(APIView):

@@ -205,11 +205,46 @@ def test_list_query_budget(staff_client, zone_factory, django_assert_num_queries
 
     for i in range(5):
         zone_factory(boundary=square(98.30 + i * 0.002, 39.80))
-    # The user's groups, the features (one SQL query), the closures of all listed zones and the
-    # holiday table: the same four for 5 zones or 1,000. (Staff: no anonymous throttle counter.)
-    with django_assert_num_queries(4):
+    # The user's groups, the data's version, the features (one SQL query), the closures of all
+    # listed zones and the holiday table: the same five for 5 zones or 1,000. (Staff: no
+    # anonymous throttle counter.)
+    with django_assert_num_queries(5):
         response = staff_client.get(f"/api/v1/markets/?at={FRIDAY_EVENING}")
     assert len(_features(response)) == 5
+    # The same question at the same version again: this worker's rendered body, after the
+    # version query (the forced user keeps its groups from the first request).
+    with django_assert_num_queries(1):
+        again = staff_client.get(f"/api/v1/markets/?at={FRIDAY_EVENING}")
+    assert again.content == response.content
+
+
+@pytest.mark.django_db
+def test_list_says_now_each_minute_and_follows_every_write(api_client, zone_factory, monkeypatch):
+    from django.utils import timezone
+
+    zone = zone_factory(name="悦西市美食街")
+
+    def at(hour: int, minute: int, second: int) -> list[dict]:
+        moment = dt.datetime(2026, 6, 5, hour, minute, second, tzinfo=TZ)
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        return _features(api_client.get("/api/v1/markets/"))[0]["properties"]
+
+    first = at(19, 30, 5)
+    same = at(19, 30, 50)
+    # Within one minute and one version the first answer of the minute stands, and says when
+    # it was computed.
+    assert same["evaluated_at"] == first["evaluated_at"] == "2026-06-05T19:30:05+08:00"
+    Closure.objects.create(
+        zone=zone,
+        start=dt.datetime(2026, 6, 5, 19, 0, tzinfo=TZ),
+        end=dt.datetime(2026, 6, 5, 23, 0, tzinfo=TZ),
+        reason="暴雨预警",
+    )
+    closed = at(19, 30, 55)  # a write: answered afresh at once
+    later = at(19, 31, 1)  # the next minute: answered afresh
+    assert closed["evaluated_at"] == "2026-06-05T19:30:55+08:00"
+    assert later["evaluated_at"] == "2026-06-05T19:31:01+08:00"
+    assert (first["open_now"], closed["open_now"], later["open_now"]) == (True, False, False)
 
 
 # --- /api/v1/markets/<id>/schedule/ ------------------------------------------------------------
