@@ -189,6 +189,29 @@ def test_items_html_has_a_map_with_local_leaflet(api_client, city):
     assert 'id="ogc-map"' in item
 
 
+LEAFLET_JS = '<script src="/static/vendor/leaflet-1.9.4/leaflet.js"></script>'
+LEAFLET_CSS = '<link rel="stylesheet" href="/static/vendor/leaflet-1.9.4/leaflet.css">'
+MAP_MODULE = '<script type="module" src="/static/js/ogc_items.js"></script>'
+
+
+@pytest.mark.django_db
+def test_map_scripts_come_once_from_the_ogc_base_and_only_with_a_map(api_client, city):
+    """The items and item pages share the base template's map block; other pages have no map."""
+    for url in (ITEMS, f"{ITEMS}/{city['a'].pk}"):
+        page = api_client.get(url, {"f": "html"}).content.decode()
+        for tag in (LEAFLET_JS, LEAFLET_CSS, MAP_MODULE, 'id="ogc-features"'):
+            assert page.count(tag) == 1, (url, tag)
+        # In a projected CRS the page shows no map (the map draws CRS84 only), so no scripts.
+        projected = api_client.get(url, {"f": "html", "crs": f"{EPSG}4542"}).content.decode()
+        assert 'id="ogc-map"' not in projected
+        assert LEAFLET_JS not in projected
+        assert MAP_MODULE not in projected
+    for url in ("/ogcapi/", "/ogcapi/collections", "/ogcapi/collections/projects"):
+        page = api_client.get(url, {"f": "html"}).content.decode()
+        assert LEAFLET_JS not in page
+        assert MAP_MODULE not in page
+
+
 # --- Part 2 -----------------------------------------------------------------------------------
 
 
