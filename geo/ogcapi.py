@@ -36,7 +36,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from geo import ogc_crs, ogc_filter
-from geo.api import conditional
+from geo.api import body_cache, conditional
 from geo.api.exports import layer_params
 from geo.api.throttling import AnonBurstThrottle, AnonItemsThrottle
 from geo.exports.layers import LAYERS, Layer, get_layer
@@ -579,14 +579,16 @@ class ItemsView(OgcView):
             )
             if response := conditional.not_modified(request, tag):
                 return _crs_header(response, crs)
-        matched = queryset.count()
-        compiled = feature_rows_sql(
-            queryset[offset : offset + limit],
-            geom=ogc_crs.output_geometry(layer.geom, crs),
-            properties=layer.properties(staff),
-        )
-        features, returned = "[]", 0
-        if compiled is not None:
+
+        def page_rows() -> tuple[int, str, int]:
+            matched = queryset.count()
+            compiled = feature_rows_sql(
+                queryset[offset : offset + limit],
+                geom=ogc_crs.output_geometry(layer.geom, crs),
+                properties=layer.properties(staff),
+            )
+            if compiled is None:
+                return matched, "[]", 0
             rows_sql, sql_params = compiled
             with connections[queryset.db].cursor() as cursor:
                 cursor.execute(
@@ -595,6 +597,15 @@ class ItemsView(OgcView):
                     sql_params,
                 )
                 features, returned = cursor.fetchone()
+            return matched, features, returned
+
+        # The tag names everything the page's features and counts depend on (not timeStamp,
+        # written below on each answer), so each worker queries them once per tag.
+        matched, features, returned = (
+            body_cache.value_for(tag, page_rows, size=lambda rows: len(rows[1]))
+            if tag is not None
+            else page_rows()
+        )
         url = f"{self.base(request)}/collections/{layer.name}/items"
         keep = {k: v for k, v in params.items() if k not in {"limit", "offset", "f"}}
 

@@ -13,8 +13,11 @@ the server, never taken from the request.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.core.cache import caches
+
+T = TypeVar("T")
 
 ALIAS = "bodies"
 # Bodies larger than this are rendered each time rather than held (the demo's largest is 90 KB).
@@ -23,11 +26,19 @@ MAX_BYTES = 4 * 1024 * 1024
 
 def body_for(tag: str, render: Callable[[], str | bytes | None]) -> str | bytes | None:
     """The body named by ``tag``: from this worker's memory, or ``render()`` and kept."""
+    return value_for(tag, render, size=len)
+
+
+def value_for(tag: str, compute: Callable[[], T], *, size: Callable[[T], int]) -> T:
+    """What ``compute()`` gives for ``tag`` (kept while ``size`` of it is at most MAX_BYTES).
+
+    For results that are not one body — an OGC page's features with its counts.
+    """
     cache = caches[ALIAS]
     key = "body:" + tag.strip('"')
-    body = cache.get(key)
-    if body is None:
-        body = render()
-        if body is not None and len(body) <= MAX_BYTES:
-            cache.set(key, body)
-    return body
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        if value is not None and size(value) <= MAX_BYTES:
+            cache.set(key, value)
+    return value

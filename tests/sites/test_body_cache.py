@@ -73,3 +73,21 @@ def test_a_filtered_request_is_its_own_entry(api_client, two_projects, no_thrott
     filtered = api_client.get(f"/api/v1/projects/?department={project.lead_department.code}")
     assert filtered.status_code == 200
     assert len(api_client.get("/api/v1/projects/").json()["features"]) == 2
+
+
+@pytest.mark.django_db
+def test_ogc_items_pages_are_queried_once_per_version(
+    staff_client, two_projects, project_factory, django_assert_max_num_queries
+):
+    url = "/ogcapi/collections/projects/items?limit=1"
+    first = staff_client.get(url).json()
+    assert (first["numberMatched"], first["numberReturned"]) == (2, 1)
+    with django_assert_max_num_queries(1):  # the version query only: no count, no features
+        again = staff_client.get(url).json()
+    assert again["features"] == first["features"]
+    assert again["numberMatched"] == 2
+    # Another page is another question.
+    second = staff_client.get(url + "&offset=1").json()
+    assert second["features"][0]["id"] != first["features"][0]["id"]
+    project_factory(name="滨河公园")
+    assert staff_client.get(url).json()["numberMatched"] == 3
