@@ -96,8 +96,18 @@ class Renderer:
 
     def render(self, z: int, x: int, y: int) -> bytes:
         image = Image.new("RGB", (TILE, TILE), BACKGROUND)
+        self.draw(image, z, x * TILE, y * TILE)
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=True)
+        return out.getvalue()
+
+    def draw(self, image: Image.Image, z: int, ox: float, oy: float) -> None:
+        """Draw the context onto ``image`` whose top-left is world pixel (ox, oy) at zoom z.
+
+        A tile is a 256 px window; the briefing's map (sites/briefing/mapimage.py) is one
+        window of any size, drawn once instead of stitched from tiles.
+        """
         draw = ImageDraw.Draw(image)
-        ox, oy = x * TILE, y * TILE
 
         def pixels(ring):
             points = (world_pixel(lon, lat, z) for lon, lat in ring)
@@ -138,9 +148,6 @@ class Renderer:
                     stroke_width=2,
                     stroke_fill=LAND,
                 )
-        out = io.BytesIO()
-        image.save(out, format="PNG", optimize=True)
-        return out.getvalue()
 
 
 def write_demo_pmtiles(path: Path, *, min_zoom: int = 11, max_zoom: int = 15) -> int:

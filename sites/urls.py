@@ -1,6 +1,7 @@
 from django.urls import path
 
 from sites import import_views, placement_views, views
+from sites.briefing import views as briefing_views
 
 urlpatterns = [
     path("", views.map_page, name="map"),
@@ -10,6 +11,9 @@ urlpatterns = [
     path("blockers/<id:pk>/resolve/", views.blocker_resolve, name="blocker-resolve"),
     path("livelihood/<id:pk>/", views.livelihood_detail, name="livelihood-detail"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("briefing/", briefing_views.briefing_page, name="briefing"),
+    path("briefing/briefing.docx", briefing_views.briefing_docx, name="briefing-docx"),
+    path("briefing/briefing.pdf", briefing_views.briefing_pdf, name="briefing-pdf"),
     path("export/battle-map.html", views.battle_map_export, name="battle-map-export"),
     path("staff/import/", import_views.import_page, name="sites-import"),
     path("staff/projects/unplaced/", placement_views.unplaced_queue, name="projects-unplaced"),
