@@ -227,11 +227,17 @@ def words(
 ) -> dict:
     """The hours as a visitor reads them, in the active language (markets.hours_text)."""
     en = english()
+    # The change after the next one: the next-change line tells what the status line does not.
+    following = hours.next_change(next_change) if next_change is not None else None
     return {
         "hours_text": hours_text.describe(hours.rule, english=en),
         "season_text": hours_text.season_line(hours.rule, english=en),
         "next_change_text": hours_text.next_change_line(
-            open_now, next_change, local(at), english=en
+            open_now,
+            local(next_change) if next_change is not None else None,
+            local(following) if following is not None else None,
+            local(at),
+            english=en,
         )
         if hours.can_open
         else None,

@@ -180,31 +180,62 @@ def _date(moment: dt.datetime, at: dt.datetime, english: bool) -> str:
     return (f"{moment.year}年" if year else "") + f"{moment.month}月{moment.day}日"
 
 
-def next_change_line(
-    open_now: bool, next_change: dt.datetime | None, at: dt.datetime, *, english: bool = False
-) -> str | None:
-    """The next change in words: "22:00 收市", "今晚 18:00 开市", "明天 18:00 开市", "7月1日 开市".
+def _when(moment: dt.datetime, at: dt.datetime, english: bool) -> str:
+    """When ``moment`` comes, seen from ``at``: "今晚 18:00", "明天 18:00", "周五 18:00"."""
+    clock = _clock(moment, at)
+    days_ahead = (moment.date() - at.date()).days
+    if days_ahead == 0:
+        if moment.time() >= EVENING_FROM:
+            return f"tonight {clock}" if english else f"今晚 {clock}"
+        return f"today {clock}" if english else f"今天 {clock}"
+    if days_ahead == 1:
+        return f"tomorrow {clock}" if english else f"明天 {clock}"
+    if moment - at <= WEEK:
+        return f"{(EN_DAYS if english else ZH_DAYS)[moment.weekday()]} {clock}"
+    return _date(moment, at, english)
 
-    ``next_change`` and ``at`` are aware and in the same zone (Asia/Shanghai); None when the
-    state never changes (suspended, retired, no rule, open 24 hours).
+
+def _until(end: dt.datetime, start: dt.datetime, english: bool) -> str:
+    """The end of a session that starts at ``start``: "22:00", "次日 01:00" / "01:00 (next day)"."""
+    clock = _clock(end, start)
+    if end.date() > start.date() and clock != "24:00":
+        return f"{clock} (next day)" if english else f"次日 {clock}"
+    return clock
+
+
+def next_change_line(
+    open_now: bool,
+    next_change: dt.datetime | None,
+    following: dt.datetime | None,
+    at: dt.datetime,
+    *,
+    english: bool = False,
+) -> str | None:
+    """What comes after the status line's change, in words; never the status line again.
+
+    The status line already says the next change ("营业中，至 22:00", "18:00 开市"), so this
+    line tells the one after it (``following``, the change after ``next_change``):
+
+    - open now: the next opening once this session ends, "下次开市 明天 18:00"; past a week
+      the season is over, "本季最后一晚，2027年5月1日 再开市"; none at all, "此后暂无开市安排";
+    - closed now: how long the coming session lasts, "开市后营业至 22:00".
+
+    ``next_change``, ``following`` and ``at`` are aware, in Asia/Shanghai; None when the state
+    never changes (suspended, retired, no rule, open 24 hours).
     """
     if next_change is None:
         return None
-    clock = _clock(next_change, at)
     if open_now:
-        if next_change - at <= dt.timedelta(days=1):
-            return f"closes {clock}" if english else f"{clock} 收市"
-        when = _date(next_change, at, english)
-        return f"closes {when} {clock}" if english else f"{when} {clock} 收市"
-    days_ahead = (next_change.date() - at.date()).days
-    if days_ahead == 0:
-        if next_change.time() >= EVENING_FROM:
-            return f"opens tonight {clock}" if english else f"今晚 {clock} 开市"
-        return f"opens today {clock}" if english else f"今天 {clock} 开市"
-    if days_ahead == 1:
-        return f"opens tomorrow {clock}" if english else f"明天 {clock} 开市"
-    if next_change - at <= WEEK:
-        day = (EN_DAYS if english else ZH_DAYS)[next_change.weekday()]
-        return f"opens {day} {clock}" if english else f"{day} {clock} 开市"
-    when = _date(next_change, at, english)
-    return f"opens {when}" if english else f"{when} 开市"
+        if following is None:
+            return "no later opening scheduled" if english else "此后暂无开市安排"
+        if following - next_change > WEEK:
+            when = _date(following, at, english)
+            if english:
+                return f"last evening of the season; reopens {when}"
+            return f"本季最后一晚，{when} 再开市"
+        when = _when(following, at, english)
+        return f"next opens {when}" if english else f"下次开市 {when}"
+    if following is None:
+        return None  # opens and stays open: the status line says all there is
+    until = _until(following, next_change, english)
+    return f"then open until {until}" if english else f"开市后营业至 {until}"

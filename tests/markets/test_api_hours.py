@@ -52,7 +52,7 @@ def test_feature_carries_hours_and_rules(api_client, zone_factory, department):
     assert hours == {
         "hours_text": ["Fri, Sat 18:00–01:00 (next day) (May–Oct)", "Closed on public holidays"],
         "season_text": "Season: May–Oct",
-        "next_change_text": "closes 01:00",
+        "next_change_text": "next opens tomorrow 18:00",
         "open_now": True,
         "next_change": "2026-06-06T01:00:00+08:00",
         "status_text": "open until 01:00",
@@ -425,15 +425,22 @@ def test_staff_also_get_the_raw_rule(staff_client, zone_factory):
 @pytest.mark.parametrize(
     ("at", "chinese", "english"),
     [
-        # Friday 5 June 2026 (SEASONAL: May–Oct, Fr and Sa 18:00–01:00).
-        ("2026-06-05T19:00", "01:00 收市", "closes 01:00"),
-        ("2026-06-05T12:00", "今晚 18:00 开市", "opens tonight 18:00"),
-        # Thursday: opens the next evening.
-        ("2026-06-04T20:00", "明天 18:00 开市", "opens tomorrow 18:00"),
-        # Sunday noon: the next session is Friday's, five days on.
-        ("2026-06-07T12:00", "周五 18:00 开市", "opens Fri 18:00"),
-        # Sunday 1 November: closed for the winter until Saturday 1 May 2027 (no holiday table).
-        ("2026-11-01T12:00", "2027年5月1日 开市", "opens 1 May 2027"),
+        # The status line says the next change; this line the one after it (issue 16).
+        # Friday 5 June 2026 (SEASONAL: May–Oct, Fr and Sa 18:00–01:00): open until 01:00,
+        # then Saturday evening.
+        ("2026-06-05T19:00", "下次开市 明天 18:00", "next opens tomorrow 18:00"),
+        # Friday noon: opens at 18:00 (the status line), open until Saturday 01:00.
+        ("2026-06-05T12:00", "开市后营业至 次日 01:00", "then open until 01:00 (next day)"),
+        ("2026-06-04T20:00", "开市后营业至 次日 01:00", "then open until 01:00 (next day)"),
+        # Saturday 31 October: the season's last evening; Saturday 1 May 2027 is the next
+        # (no holiday table in the test, so PH off does not apply).
+        (
+            "2026-10-31T19:00",
+            "本季最后一晚，2027年5月1日 再开市",
+            "last evening of the season; reopens 1 May 2027",
+        ),
+        # Sunday 1 November: closed for the winter until 1 May 2027, 18:00–01:00.
+        ("2026-11-01T12:00", "开市后营业至 次日 01:00", "then open until 01:00 (next day)"),
     ],
 )
 @pytest.mark.django_db

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from markets import hours_text
@@ -80,3 +82,113 @@ def test_no_rule():
 def test_season(months, chinese, english):
     assert hours_text.season(months, english=False) == chinese
     assert hours_text.season(months, english=True) == english
+
+
+# --- the next-change line (issue 16): it tells what the status line does not ------------------
+
+SEASONAL = "May-Oct Fr,Sa 18:00-01:00; PH off"
+DAILY = "Jul-Oct Mo-Su 18:00-22:00"
+
+
+def _lines(rule: str, moment: str) -> tuple[str, str | None, str | None]:
+    """The status line (Chinese) and the next-change line in Chinese and English at a moment."""
+    from django.utils import translation
+
+    from markets.schedule import TZ, ZoneHours
+
+    hours = ZoneHours(rule)
+    at = dt.datetime.fromisoformat(moment).replace(tzinfo=TZ)
+    with translation.override("zh-hans"):
+        state = hours.state_at(at)
+    following = hours.next_change(state.next_change) if state.next_change else None
+    return (
+        state.status_text,
+        hours_text.next_change_line(state.open_now, state.next_change, following, at),
+        hours_text.next_change_line(state.open_now, state.next_change, following, at, english=True),
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "moment", "status", "chinese", "english"),
+    [
+        # Friday 5 June 2026, 19:00: open until 01:00 (the status line); Saturday 18:00 is next.
+        (
+            SEASONAL,
+            "2026-06-05T19:00",
+            "营业中，至 01:00",
+            "下次开市 明天 18:00",
+            "next opens tomorrow 18:00",
+        ),
+        # Saturday 6 June, 19:00: after tonight (ends Sunday 01:00) the next is Friday 12 June.
+        (
+            SEASONAL,
+            "2026-06-06T19:00",
+            "营业中，至 01:00",
+            "下次开市 周五 18:00",
+            "next opens Fri 18:00",
+        ),
+        # Saturday 31 October, the season's last evening (1 November is a Sunday, then winter);
+        # it reopens on Saturday 1 May 2027 (no holiday table here, so PH off does not apply).
+        (
+            SEASONAL,
+            "2026-10-31T19:00",
+            "营业中，至 01:00",
+            "本季最后一晚，2027年5月1日 再开市",
+            "last evening of the season; reopens 1 May 2027",
+        ),
+        # Friday noon: the status line says it opens at 18:00; this line says until when.
+        (
+            SEASONAL,
+            "2026-06-05T12:00",
+            "18:00 开市",
+            "开市后营业至 次日 01:00",
+            "then open until 01:00 (next day)",
+        ),
+        # Sunday 1 November: closed for the winter; the May evening runs to 01:00 as well.
+        (
+            SEASONAL,
+            "2026-11-01T12:00",
+            "季节性休市，5月1日开市",
+            "开市后营业至 次日 01:00",
+            "then open until 01:00 (next day)",
+        ),
+        # Daily in July: at 19:00 the next opening is tomorrow's, at noon it runs to 22:00.
+        (
+            DAILY,
+            "2026-07-01T19:00",
+            "营业中，至 22:00",
+            "下次开市 明天 18:00",
+            "next opens tomorrow 18:00",
+        ),
+        (DAILY, "2026-07-01T12:00", "18:00 开市", "开市后营业至 22:00", "then open until 22:00"),
+        # 31 October, 19:00: the last evening; next season starts Thursday 1 July 2027.
+        (
+            DAILY,
+            "2026-10-31T19:00",
+            "营业中，至 22:00",
+            "本季最后一晚，2027年7月1日 再开市",
+            "last evening of the season; reopens 1 Jul 2027",
+        ),
+    ],
+)
+def test_next_change_line_never_repeats_the_status(rule, moment, status, chinese, english):
+    status_text, zh, en = _lines(rule, moment)
+    assert (status_text, zh, en) == (status, chinese, english)
+    assert status_text.split("，")[-1] not in zh
+
+
+def test_next_change_line_without_a_change_or_a_later_opening():
+    at = dt.datetime(2026, 7, 1, 19, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    closes = at.replace(hour=22)
+    assert hours_text.next_change_line(True, None, None, at) is None
+    # Open now and nothing after: e.g. a last evening with no later session in the rule.
+    assert hours_text.next_change_line(True, closes, None, at) == "此后暂无开市安排"
+    assert (
+        hours_text.next_change_line(True, closes, None, at, english=True)
+        == "no later opening scheduled"
+    )
+    # A session ending at midnight reads 24:00, not "次日 00:00".
+    opens = at.replace(hour=18)
+    midnight = dt.datetime(2026, 7, 2, tzinfo=at.tzinfo)
+    noon = at.replace(hour=12)
+    assert hours_text.next_change_line(False, opens, midnight, noon) == "开市后营业至 24:00"

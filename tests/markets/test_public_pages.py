@@ -205,13 +205,14 @@ def test_detail_bad_at_is_400(en_client, zone_factory):
 @pytest.mark.django_db
 def test_list_shows_hours_in_words_not_the_rule(zone_factory):
     zone_factory(name="大唐路夜市", opening_hours="Jul-Oct Mo-Su 18:00-22:00; PH 18:00-23:30")
-    # Wednesday 1 July 2026, noon: closed, opens this evening.
+    # Wednesday 1 July 2026, noon: closed, opens at 18:00 (the status line) until 22:00.
     response = Client().get("/markets/?at=2026-07-01T12:00")
     text = _text(response)
     for expected in (
         "每天 18:00–22:00（7–10月）",
         "节假日延长至 23:30",
-        "今晚 18:00 开市",
+        "18:00 开市",
+        "开市后营业至 22:00",
         "本季 7–10月",
     ):
         assert expected in text, expected
@@ -223,7 +224,7 @@ def test_list_shows_hours_in_words_not_the_rule(zone_factory):
 def test_list_hours_in_english(en_client, zone_factory):
     zone_factory(opening_hours="Jul-Oct Mo-Su 18:00-22:00")
     text = _text(en_client.get("/markets/?at=2026-07-01T19:00"))
-    for expected in ("Daily 18:00–22:00 (Jul–Oct)", "closes 22:00", "Season: Jul–Oct"):
+    for expected in ("Daily 18:00–22:00 (Jul–Oct)", "next opens tomorrow 18:00", "Season: Jul–Oct"):
         assert expected in text, expected
 
 
@@ -233,9 +234,38 @@ def test_detail_shows_the_raw_rule_to_staff_only(zone_factory, user_factory):
     public = Client().get(f"/markets/{zone.pk}/?at=2026-06-05T19:00")
     assert "周五、周六 18:00–次日01:00（5–10月）" in _text(public)
     assert "节假日休市" in _text(public)
-    assert "01:00 收市" in _text(public)
+    assert "营业中，至 01:00" in _text(public)
+    assert "下次开市 明天 18:00" in _text(public)
+    assert "01:00 收市" not in _text(public)  # the status line's news, said once
     assert "Fr,Sa" not in public.content.decode()
     staff = Client()
     staff.force_login(user_factory("urban_management"))
     page = staff.get(f"/markets/{zone.pk}/?at=2026-06-05T19:00").content.decode()
     assert f'规则（工作人员可见）： <code lang="en">{SEASONAL}</code>' in page
+
+
+@pytest.mark.django_db
+def test_list_page_is_computed_once_a_minute_and_follows_every_write(
+    en_client, zone_factory, django_assert_max_num_queries
+):
+    zone = zone_factory(name="大唐路夜市", opening_hours="Mo-Su 18:00-22:00")
+    first = en_client.get("/markets/?at=2026-06-05T19:00")
+    assert {i["data-name"]: i["data-open-now"] for i in _parse(first).items} == {
+        "大唐路夜市": "true"
+    }
+    # Asked again at the same instant and version: no features, closures or calendar queries
+    # (the version query, the session and the anonymous request's own bookkeeping only).
+    with django_assert_max_num_queries(2):
+        again = en_client.get("/markets/?at=2026-06-05T19:00")
+    assert _parse(again).items == _parse(first).items
+    assert 'href="/markets/%d/?at=2026-06-05T19%%3A00"' % zone.pk in again.content.decode()
+    Closure.objects.create(
+        zone=zone,
+        start=dt.datetime(2026, 6, 5, 18, 0, tzinfo=TZ),
+        end=dt.datetime(2026, 6, 5, 23, 0, tzinfo=TZ),
+        reason="暴雨预警",
+    )
+    closed = en_client.get("/markets/?at=2026-06-05T19:00")
+    assert {i["data-name"]: i["data-open-now"] for i in _parse(closed).items} == {
+        "大唐路夜市": "false"
+    }
