@@ -19,6 +19,7 @@ from geo.models import Department, District, Leader
 from geo.roles import is_staff_reader
 from markets.models import ZoneKind, ZoneStatus
 from sites import kpis, lights, selectors, services
+from sites.briefing import ranking
 from sites.forms import BlockerForm, ProgressReportForm
 from sites.models import (
     Blocker,
@@ -396,9 +397,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         filters = selectors.SiteFilters()
     data = kpis.stats(filters, staff=True)
+    # Narrowed to some projects, the ranking keeps to their departments.
+    narrowed = filters != selectors.SiteFilters(as_of=filters.as_of)
+    departments = ranking.ranked_departments(
+        data["by_department"], month=filters.as_of, include_order_only=not narrowed
+    )
+    best, worst = ranking.best_and_worst(departments)
     _as_of, map_query, _refused = _map_state(request, quiet=True)
     kept = [(k, v) for k, v in QueryDict(map_query).items() if k != "as_of"]
+    month = filters.as_of or timezone.localdate().replace(day=1)
     return render(request, "sites/dashboard.html", {
+        "departments": departments, "best": best, "worst": worst,
+        "briefing_month": month.strftime("%Y-%m"),
         "stats": data, "overall": data["overall"], "page_strings": _page_strings(),
         "as_of": request.GET.get("as_of", ""), "map_query": map_query, "kept_filters": kept,
         "light_labels": {k: str(v) for k, v in lights.LIGHT_LABELS.items()},

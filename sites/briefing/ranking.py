@@ -97,11 +97,13 @@ def _score(row: dict) -> float | None:
     return float(mean.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def ranked_departments(by_department: list[dict], *, month: dt.date | None) -> list[dict]:
+def ranked_departments(
+    by_department: list[dict], *, month: dt.date | None, include_order_only: bool = True
+) -> list[dict]:
     """The stats' department rows with their order figures and score, best first.
 
     A department with orders but no key project (a livelihood work's) is ranked on its
-    on-time closure alone.
+    on-time closure alone, unless ``include_order_only`` is False (a filtered dashboard).
     """
     ref = lights.reference_date(month)
     orders = order_figures(ref=ref)
@@ -120,7 +122,7 @@ def ranked_departments(by_department: list[dict], *, month: dt.date | None) -> l
                 **{key: figures[key] for key in (*FIGURES, "on_time_closure_rate")},
             }
         )
-    for code, figures in orders.items():
+    for code, figures in orders.items() if include_order_only else ():
         rows.append(
             {
                 "code": code,
