@@ -18,8 +18,8 @@ import re
 
 METHODS = ("get", "put", "post", "patch", "delete")
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
-# Reads that need a staff role: reports, blockers, history, the hours preview.
-_STAFF_READS = re.compile(r"/(reports|blockers|history|preview-hours)/$")
+# Reads that need a staff role: reports, blockers, history, the hours preview, orders.
+_STAFF_READS = re.compile(r"/(reports|blockers|history|preview-hours)/$|^/api/v1/orders/")
 # GETs answered 304 for a matching If-None-Match (geo.api.conditional).
 CONDITIONAL_GETS = {
     "/api/v1/projects/",

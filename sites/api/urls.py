@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from sites.api import views
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("stats/", views.StatsView.as_view(), name="api-stats"),
     path("livelihood/", views.LivelihoodListView.as_view(), name="api-livelihood"),
     path("livelihood/<id:pk>/", views.LivelihoodDetailView.as_view(), name="api-livelihood-work"),
+    path("", include("sites.orders.api_urls")),
 ]

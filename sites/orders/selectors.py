@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from geo import roles
+from geo.api.params import BOOLEAN, INTEGER, LIST, QueryParam, validate_query
+from geo.filters import parse_choices
+from geo.models import Department
 from markets.models import CalendarException, DayKind
-from sites.orders.models import OrderState, SupervisionOrder
+from sites.orders.models import OPEN_STATES, OrderState, SupervisionOrder
 from sites.orders.workdays import add_working_days, working_days_between
 
 YELLOW_WITHIN_WORKING_DAYS = 3
@@ -43,3 +53,146 @@ def order_colour(order: SupervisionOrder, today: dt.date, cal: HolidaySets) -> s
     if cal.between(today, order.deadline) <= YELLOW_WITHIN_WORKING_DAYS:
         return "yellow"
     return "green"
+
+
+# --- the orders list (API filters) ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OrderFilters:
+    state: list[str]
+    department: list[str]
+    overdue: bool | None = None
+    project: int | None = None
+
+
+def _parse_bool(name: str):
+    def parse(params: Mapping[str, str]) -> bool | None:
+        raw = (params.get(name) or "").lower()
+        if raw == "":
+            return None
+        if raw in {"true", "1"}:
+            return True
+        if raw in {"false", "0"}:
+            return False
+        raise ValidationError({name: _("%(name)s is true or false.") % {"name": name}})
+
+    return parse
+
+
+def _parse_project(params: Mapping[str, str]) -> int | None:
+    raw = params.get("project") or ""
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 12 or int(raw) < 1:
+        raise ValidationError({"project": _("project is a project id (a whole number).")})
+    return int(raw)
+
+
+def _department_codes(params: Mapping[str, str]) -> list[str]:
+    return parse_choices(params, "department", _department_choices())
+
+
+def _department_choices() -> tuple[str, ...]:
+    return tuple(Department.objects.order_by("code").values_list("code", flat=True))
+
+
+ORDER_PARAMS = (
+    QueryParam("state", lambda p: parse_choices(p, "state", OrderState.values),
+               "Order states, comma-separated", kind=LIST, choices=tuple(OrderState.values)),
+    QueryParam("department", _department_codes,
+               "Addressed department codes, comma-separated", kind=LIST,
+               choices=_department_choices),
+    QueryParam("overdue", _parse_bool("overdue"),
+               "true: only open orders past their deadline; false: only the others",
+               kind=BOOLEAN),
+    QueryParam("project", _parse_project, "A project id", kind=INTEGER, minimum=1,
+               maximum=999_999_999_999),
+)
+
+
+def parse_order_filters(params: Mapping[str, str]) -> OrderFilters:
+    return OrderFilters(**validate_query(params, ORDER_PARAMS))
+
+
+def overdue_q(today: dt.date) -> Q:
+    return Q(state__in=OPEN_STATES, deadline__lt=today)
+
+
+def orders(filters: OrderFilters | None = None, *, today: dt.date | None = None) -> QuerySet:
+    """Orders for staff, newest first, with what the list shows."""
+    today = today or timezone.localdate()
+    qs = SupervisionOrder.objects.select_related(
+        "project", "work", "department", "leader", "escalated_to", "issued_by", "blocker"
+    )
+    if filters is None:
+        return qs
+    if filters.state:
+        qs = qs.filter(state__in=filters.state)
+    if filters.department:
+        qs = qs.filter(department__code__in=filters.department)
+    if filters.overdue is True:
+        qs = qs.filter(overdue_q(today))
+    elif filters.overdue is False:
+        qs = qs.exclude(overdue_q(today))
+    if filters.project is not None:
+        qs = qs.filter(project_id=filters.project)
+    return qs
+
+
+def order_detail(pk: int) -> SupervisionOrder:
+    return orders().prefetch_related("replies__attachments", "replies__author").get(pk=pk)
+
+
+# --- the inbox --------------------------------------------------------------------------------
+
+def inbox_filters(user) -> dict[str, Q]:
+    """What each inbox section holds for ``user`` (an empty dict: no inbox)."""
+    never = Q(pk__in=[])
+    sections = {"to_sign": never, "to_act": never, "to_review": never, "escalated": never}
+    if not roles.is_staff_reader(user):
+        return {}
+    superuser = user.is_superuser
+    dept = roles.user_department_id(user)
+    if superuser or (roles.has_role(user, roles.DEPARTMENT_STAFF) and dept):
+        mine = Q() if superuser else Q(department_id=dept)
+        sections["to_sign"] = mine & Q(state=OrderState.ISSUED)
+        sections["to_act"] = mine & Q(state__in=(OrderState.SIGNED, OrderState.IN_PROGRESS,
+                                                 OrderState.RETURNED))
+    if superuser or roles.has_role(user, roles.PROJECT_OFFICE):
+        sections["to_review"] = Q(state=OrderState.SUBMITTED)
+    elif roles.has_role(user, roles.LEADERS):
+        sections["to_review"] = Q(state=OrderState.SUBMITTED, issued_by=user)
+    if superuser or roles.has_role(user, roles.LEADERS, roles.PROJECT_OFFICE):
+        sections["escalated"] = Q(state__in=OPEN_STATES, escalated_at__isnull=False)
+    return sections
+
+
+def inbox_counts(user) -> dict[str, int]:
+    """Each section's count and the total (orders in any section), in one aggregate query."""
+    sections = inbox_filters(user)
+    if not sections:
+        return {"to_sign": 0, "to_act": 0, "to_review": 0, "escalated": 0, "total": 0}
+    any_q = Q(pk__in=[])
+    for q in sections.values():
+        any_q |= q
+    aggregates = {name: Count("pk", filter=q) for name, q in sections.items()}
+    return SupervisionOrder.objects.aggregate(**aggregates, total=Count("pk", filter=any_q))
+
+
+def inbox(user) -> dict[str, list[SupervisionOrder]]:
+    return {name: list(orders().filter(q).order_by("deadline", "pk"))
+            for name, q in inbox_filters(user).items()}
+
+
+# --- per-project aggregates (the staff map's badge) -------------------------------------------
+
+def open_orders_by_project(today: dt.date | None = None) -> dict[int, dict[str, int]]:
+    """{project id: {"open": n, "overdue": m}} in one GROUP BY query."""
+    today = today or timezone.localdate()
+    rows = (
+        SupervisionOrder.objects.filter(state__in=OPEN_STATES, project__isnull=False)
+        .values("project_id")
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(deadline__lt=today)))
+        .order_by()
+    )
+    return {r["project_id"]: {"open": r["open"], "overdue": r["overdue"]} for r in rows}
