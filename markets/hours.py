@@ -49,6 +49,15 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 _LOST_PLUS = re.compile(r" (\d{2}(?::?\d{2})?)$")
 
 
+def clock_minute() -> str:
+    """The clock's current minute in Asia/Shanghai: how long an answer about "now" holds.
+
+    Rules, closures and the calendar are in whole minutes, so open-now and the next change are
+    the same throughout a minute (for one version of the data).
+    """
+    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+
 def parse_at(value: str | None) -> dt.datetime:
     """The instant to evaluate at: now when absent; a naive value is Asia/Shanghai time."""
     if value is None or value == "":
@@ -117,10 +126,20 @@ def _parse_days(params: Mapping[str, str]) -> int:
 def schedule_params(*, today: dt.date | None = None) -> tuple[QueryParam, QueryParam]:
     """``from`` (default: today) and ``days`` of a schedule or rule preview."""
     return (
-        QueryParam("from", lambda params: _parse_from(params, today), "YYYY-MM-DD (default "
-                   f"today, Asia/Shanghai), years {FIRST_YEAR}-{LAST_YEAR}", pattern=DATE_PATTERN),
-        QueryParam("days", _parse_days, f"days to list (default {DEFAULT_DAYS})",
-                   kind=INTEGER, minimum=1, maximum=MAX_DAYS),
+        QueryParam(
+            "from",
+            lambda params: _parse_from(params, today),
+            f"YYYY-MM-DD (default today, Asia/Shanghai), years {FIRST_YEAR}-{LAST_YEAR}",
+            pattern=DATE_PATTERN,
+        ),
+        QueryParam(
+            "days",
+            _parse_days,
+            f"days to list (default {DEFAULT_DAYS})",
+            kind=INTEGER,
+            minimum=1,
+            maximum=MAX_DAYS,
+        ),
     )
 
 
@@ -138,13 +157,25 @@ class HoursFilters:
 
 
 HOURS_PARAMS = (
-    QueryParam("at", lambda params: parse_at(params.get("at")),
-               "ISO 8601 instant for the hours (naive = Asia/Shanghai), years "
-               f"{FIRST_YEAR}-{LAST_YEAR}; default now", pattern=INSTANT_PATTERN),
-    QueryParam("open_now", lambda params: parse_bool(params, "open_now"),
-               "true: only zones open at `at`; false: only closed ones", kind=BOOLEAN),
-    QueryParam("open_tonight", lambda params: parse_bool(params, "open_tonight"),
-               "true: only zones open some time this evening", kind=BOOLEAN),
+    QueryParam(
+        "at",
+        lambda params: parse_at(params.get("at")),
+        "ISO 8601 instant for the hours (naive = Asia/Shanghai), years "
+        f"{FIRST_YEAR}-{LAST_YEAR}; default now",
+        pattern=INSTANT_PATTERN,
+    ),
+    QueryParam(
+        "open_now",
+        lambda params: parse_bool(params, "open_now"),
+        "true: only zones open at `at`; false: only closed ones",
+        kind=BOOLEAN,
+    ),
+    QueryParam(
+        "open_tonight",
+        lambda params: parse_bool(params, "open_tonight"),
+        "true: only zones open some time this evening",
+        kind=BOOLEAN,
+    ),
 )
 
 

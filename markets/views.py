@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from geo.api import body_cache, conditional
 from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role, is_staff_reader
 from geo.security_headers import allow_geolocation
 from markets import hours, schedule, selectors, services
@@ -57,8 +58,20 @@ def public_list(request: HttpRequest) -> HttpResponse:
         open_now=True if when == "now" else None,
         open_tonight=True if when == "tonight" else None,
     )
-    features = hours.with_hours(selectors.zone_features(filters, staff=False), hours_filters)
-    hours.hide_rule(features)  # the page's JSON is public: words, not the raw OSM string
+
+    def public_features() -> list[dict]:
+        found = hours.with_hours(selectors.zone_features(filters, staff=False), hours_filters)
+        hours.hide_rule(found)  # the page's JSON is public: words, not the raw OSM string
+        return found
+
+    # Each worker computes the list once per minute of the clock (for "now") and version of
+    # the data, as /api/v1/markets/ does; the page itself (its form, its token) is rendered
+    # for each request. The cache hands out a copy, so the links below change no one else's.
+    tag = conditional.representation_etag(
+        request, resource="markets-page", sources=selectors.ZONE_SOURCES, staff=False,
+        extra=["" if data.get("at_moment") else hours.clock_minute()],
+    )
+    features = body_cache.value_for(tag, public_features, size=lambda found: 0)
     at_param = request.GET.get("at", "") if status == 200 else ""
     query = {"at": at_param} if at_param else {}
     for feature in features:

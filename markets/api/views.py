@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -48,9 +47,7 @@ class ZoneListView(APIView):
 
 def _minute(request) -> str:
     """The clock's minute when the answer is "now" (no ``at=``); nothing when it is fixed."""
-    if request.query_params.get("at"):
-        return ""
-    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    return "" if request.query_params.get("at") else hours.clock_minute()
 
 
 class ZoneDetailView(APIView):

@@ -243,3 +243,29 @@ def test_detail_shows_the_raw_rule_to_staff_only(zone_factory, user_factory):
     page = staff.get(f"/markets/{zone.pk}/?at=2026-06-05T19:00").content.decode()
     assert f'规则（工作人员可见）： <code lang="en">{SEASONAL}</code>' in page
 
+
+@pytest.mark.django_db
+def test_list_page_is_computed_once_a_minute_and_follows_every_write(
+    en_client, zone_factory, django_assert_max_num_queries
+):
+    zone = zone_factory(name="大唐路夜市", opening_hours="Mo-Su 18:00-22:00")
+    first = en_client.get("/markets/?at=2026-06-05T19:00")
+    assert {i["data-name"]: i["data-open-now"] for i in _parse(first).items} == {
+        "大唐路夜市": "true"
+    }
+    # Asked again at the same instant and version: no features, closures or calendar queries
+    # (the version query, the session and the anonymous request's own bookkeeping only).
+    with django_assert_max_num_queries(2):
+        again = en_client.get("/markets/?at=2026-06-05T19:00")
+    assert _parse(again).items == _parse(first).items
+    assert 'href="/markets/%d/?at=2026-06-05T19%%3A00"' % zone.pk in again.content.decode()
+    Closure.objects.create(
+        zone=zone,
+        start=dt.datetime(2026, 6, 5, 18, 0, tzinfo=TZ),
+        end=dt.datetime(2026, 6, 5, 23, 0, tzinfo=TZ),
+        reason="暴雨预警",
+    )
+    closed = en_client.get("/markets/?at=2026-06-05T19:00")
+    assert {i["data-name"]: i["data-open-now"] for i in _parse(closed).items} == {
+        "大唐路夜市": "false"
+    }
