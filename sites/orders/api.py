@@ -88,20 +88,10 @@ class OrderListView(APIView):
             department=_one(Department, v["department"], "department"),
             leader=_one(Leader, v["leader"], "leader"),
             subject=v["subject"], requirement=v["requirement"], severity=v["severity"],
-            deadline=v["deadline"], light=_current_light(v["project"]),
+            deadline=v["deadline"],
         )
         return _detail(request, order.pk, status.HTTP_201_CREATED)
 
-
-def _current_light(project_id) -> str:
-    if not project_id:
-        return ""
-    from sites import lights
-
-    row = lights.annotate(Project.objects.filter(pk=project_id), as_of=None).values_list(
-        "light", flat=True
-    ).first()
-    return row or ""
 
 
 def _order(request, pk: int) -> SupervisionOrder:

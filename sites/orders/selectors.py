@@ -196,3 +196,14 @@ def open_orders_by_project(today: dt.date | None = None) -> dict[int, dict[str, 
         .order_by()
     )
     return {r["project_id"]: {"open": r["open"], "overdue": r["overdue"]} for r in rows}
+
+
+def current_light(project_id: int) -> str:
+    """The project's light today (green / yellow / red)."""
+    from django.db.models import F
+
+    from sites import lights
+    from sites.models import Project
+
+    qs = lights.annotate(Project.objects.filter(pk=project_id), as_of=None)
+    return qs.annotate(now_light=F("light")).values_list("now_light", flat=True).first() or ""

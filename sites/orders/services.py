@@ -33,7 +33,7 @@ from sites.orders.models import (
     Severity,
     SupervisionOrder,
 )
-from sites.orders.selectors import HolidaySets, holiday_sets
+from sites.orders.selectors import HolidaySets, current_light, holiday_sets
 
 NO_ISSUE_ROLE = _("Only city leaders and the project office can issue supervision orders.")
 NOT_ADDRESSEE = _("Only staff of %(department)s, the addressed department, can do this.")
@@ -143,13 +143,13 @@ def order_issue(
     project: Project | None = None, work: LivelihoodWork | None = None,
     blocker: Blocker | None = None, department: Department | None = None,
     severity: str = Severity.GENERAL, deadline: dt.date | None = None,
-    leader: Leader | None = None, light: str = "",
+    leader: Leader | None = None,
 ) -> SupervisionOrder:
     """Issue an order to the lead department of ``project`` (or ``work``).
 
     ``department``, when given, must be that lead department. ``deadline`` defaults by severity
     (working days); ``leader`` defaults, for a leader's account, to the subject's responsible
-    leader. ``light`` is the subject's light now (remembered for the light rules).
+    leader. A project's light now is remembered with the order (for the light rules).
     """
     if not can_issue(user):
         raise PermissionDenied(NO_ISSUE_ROLE)
@@ -192,7 +192,7 @@ def order_issue(
         project=project, work=work, blocker=blocker, department=target.lead_department,
         issued_by=user, leader=leader, subject=subject, requirement=requirement,
         severity=severity, deadline=deadline, state=OrderState.ISSUED, issued_at=at,
-        light_at_issue=light or "",
+        light_at_issue=current_light(project.pk) if project else "",
     )
     _save(order, user, "order issued")
     return order
