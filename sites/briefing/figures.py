@@ -117,7 +117,7 @@ def briefing_for(month: dt.date) -> Briefing:
     stats = kpis.stats(f, staff=True)
     ref = dt.date.fromisoformat(stats["reference_date"])
     red = _red_projects(f)
-    orders = ranking.open_orders_of_projects([row["pk"] for row in red], ref=ref)
+    orders = ranking.orders_of_projects([row["pk"] for row in red], ref=ref)
     for row in red:
         row["orders"] = orders.get(row["pk"], [])
     return Briefing(

@@ -127,9 +127,11 @@ def registration_section(b: Briefing) -> Section:
 def order_text(order: dict, ref) -> str:
     text = (
         f"督办单#{order['pk']}“{order['subject']}”（{order['department__name']}，"
-        f"{ORDER_STATES_ZH.get(order['state'], order['state_label'])}，"
+        f"{ORDER_STATES_ZH[order['state_as_of']]}，"
         f"期限{numbers.date(order['deadline'], language=ZH)}"
     )
+    if order["closed"]:
+        return text + f"，{numbers.date(order['closed_day'], language=ZH)}销号）"
     if order["overdue_days"]:
         text += f"，逾期{order['overdue_days']}天"
     escalated = order["escalated_at"]

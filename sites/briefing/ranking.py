@@ -153,15 +153,16 @@ def best_and_worst(ranked: list[dict]) -> tuple[dict | None, dict | None]:
     return scored[0], scored[-1]
 
 
-def open_orders_of_projects(project_ids: list[int], *, ref: dt.date) -> dict[int, list[dict]]:
-    """Project id -> the orders issued by ``ref`` and not closed by then, oldest first."""
+def orders_of_projects(project_ids: list[int], *, ref: dt.date) -> dict[int, list[dict]]:
+    """Project id -> its orders issued by ``ref``, oldest first, with ``closed`` (closed by
+    ``ref``), ``overdue_days`` (calendar days past the deadline at ``ref``, 0 if none or closed)
+    and ``state_as_of`` (an order closed after ``ref`` was still in progress then)."""
     if not project_ids:
         return {}
     rows = (
         SupervisionOrder.objects.filter(project_id__in=project_ids)
         .annotate(issued_day=TruncDate("issued_at"), closed_day=TruncDate("closed_at"))
         .filter(issued_day__lte=ref)
-        .exclude(Q(state=OrderState.CLOSED) & Q(closed_day__lte=ref))
         .order_by("issued_at", "pk")
         .values(
             "pk",
@@ -169,15 +170,20 @@ def open_orders_of_projects(project_ids: list[int], *, ref: dt.date) -> dict[int
             "subject",
             "deadline",
             "state",
+            "closed_day",
             "department__name",
             "escalated_to__name",
             "escalated_at",
         )
     )
     out: dict[int, list[dict]] = {}
-    labels = dict(OrderState.choices)
     for row in rows:
-        row["state_label"] = str(labels.get(row["state"], row["state"]))
-        row["overdue_days"] = (ref - row["deadline"]).days if ref > row["deadline"] else 0
+        row["closed"] = row["state"] == OrderState.CLOSED and row["closed_day"] <= ref
+        if row["state"] == OrderState.CLOSED and not row["closed"]:
+            row["state_as_of"] = OrderState.IN_PROGRESS.value
+        else:
+            row["state_as_of"] = row["state"]
+        late = (ref - row["deadline"]).days
+        row["overdue_days"] = late if late > 0 and not row["closed"] else 0
         out.setdefault(row["project_id"], []).append(row)
     return out
