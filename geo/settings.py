@@ -77,6 +77,8 @@ MIDDLEWARE = [
     # requests retried once (geo/db_errors.py); then where this request reads (geo/db_routing.py).
     "geo.db_errors.DatabaseErrorMiddleware",
     "geo.db_routing.ReplicaRoutingMiddleware",
+    # Scheduled zone changesets published from the read path, once a minute at most.
+    "markets.changesets.middleware.publish_due_on_read",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -151,3 +151,7 @@ class CalendarException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+# Registered with the markets app (issue 18); defined in their own package.
+from markets.changesets.models import Changeset, ChangesetState, EditKind, ZoneEdit  # noqa: E402, F401

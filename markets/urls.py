@@ -1,6 +1,7 @@
 from django.urls import path
 
 from markets import pwa, staff_views, views
+from markets.changesets.urls import urlpatterns as changeset_pages
 
 urlpatterns = [
     path("markets/", views.public_list, name="markets"),
@@ -13,6 +14,6 @@ urlpatterns = [
     path("staff/markets/new/", staff_views.zone_editor, name="market-new"),
     path("staff/markets/import/", staff_views.zone_import_page, name="market-import"),
     path("staff/markets/<id:pk>/edit/", staff_views.zone_editor, name="market-edit"),
-    path("staff/markets/<id:pk>/history/", staff_views.zone_history_page,
-         name="market-history"),
+    path("staff/markets/<id:pk>/history/", staff_views.zone_history_page, name="market-history"),
+    *changeset_pages,
 ]

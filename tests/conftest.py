@@ -42,6 +42,12 @@ def _no_basemap_pack(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _no_publish_on_read(settings):
+    """Scheduled changesets are published by their tests, not by any read (query counts)."""
+    settings.CHANGESETS_PUBLISH_ON_READ_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _no_remembered_bodies():
     """Each test renders its layers afresh (geo/api/body_cache.py keeps them per process)."""
     from django.core.cache import caches

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from markets.api import editing, views
+from markets.changesets.urls import api_urlpatterns as changeset_api
 
 urlpatterns = [
     path("markets/", editing.ZoneCollectionView.as_view(), name="api-markets"),
@@ -14,4 +15,5 @@ urlpatterns = [
     path("markets/<id:pk>/schedule/", views.ZoneScheduleView.as_view(),
          name="api-market-schedule"),
     path("markets/preview-hours/", views.HoursPreviewView.as_view(), name="api-markets-preview"),
+    *changeset_api,
 ]
