@@ -159,8 +159,8 @@ def test_stale_base_is_409_naming_the_zone(zone, other_zone, urban, urban2):
     MarketZone.objects.filter(pk=zone.pk).update(version=5)
     response = reviewer.post(f"/api/v1/changesets/{pk}/publish/", {}, format="json")
     assert response.status_code == 409
-    assert response.json()["detail"].startswith("Zone “新华路后备箱集市” (id %d) was changed"
-                                                 % zone.pk)
+    detail = response.json()["detail"]
+    assert detail.startswith(f"Zone “新华路后备箱集市” (id {zone.pk}) was changed")
     other_zone.refresh_from_db()
     assert other_zone.version == 1
 
