@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class MarketsConfig(AppConfig):
     name = "markets"
     verbose_name = _("Night-economy markets")
+
+    def ready(self) -> None:
+        from markets.api import openapi  # noqa: F401 (registers the endpoints' schema)
+        from markets.layers import register_layers
+
+        register_layers()

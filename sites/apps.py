@@ -6,3 +6,9 @@ class SitesConfig(AppConfig):
     name = "sites"
     label = "sites"
     verbose_name = _("Key projects and livelihood works")
+
+    def ready(self) -> None:
+        from sites.api import openapi  # noqa: F401 (registers the endpoints' schema)
+        from sites.layers import register_layers
+
+        register_layers()

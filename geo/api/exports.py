@@ -18,9 +18,6 @@ from geo.api.throttling import AnonBurstThrottle, AnonDownloadThrottle
 from geo.exports import labels, streaming
 from geo.exports.layers import LAYERS, get_layer
 from geo.roles import is_staff_reader
-from markets import selectors as market_selectors
-from markets.hours import HOURS_PARAMS
-from sites import selectors as site_selectors
 
 FORMATS = ("geojson", "gpkg", "zip", "csv", "xlsx")
 CONTENT_TYPES = {
@@ -38,9 +35,7 @@ def _p(name: str, description: str) -> OpenApiParameter:
 
 def layer_params(layer: str, *, staff: bool) -> tuple[QueryParam, ...]:
     """The list filters of a layer for this reader, as its selectors validate them."""
-    if layer == "markets":
-        return (*market_selectors.zone_params(staff=staff), *HOURS_PARAMS)
-    return site_selectors.SITE_PARAMS[layer]
+    return LAYERS[layer].params(staff)
 
 
 def layer_parameters(layer: str, *, staff: bool) -> list[OpenApiParameter]:

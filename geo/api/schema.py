@@ -1,8 +1,9 @@
 """The OpenAPI description of the layer endpoints and its docs page at ``/api/docs/``.
 
 The layer list/detail views answer with GeoJSON text built in SQL (no serializer), so their
-schema is declared here, through drf-spectacular view extensions, next to the docs page; the
-views themselves stay as their apps wrote them. Swagger UI is served from
+schema is declared through drf-spectacular view extensions made by the helpers here; each app
+names its own views (``sites.api.openapi``, ``markets.api.openapi``) and the views themselves
+stay as their apps wrote them. Swagger UI is served from
 drf-spectacular-sidecar's static files (settings ``SWAGGER_UI_DIST = "SIDECAR"``): nothing loads
 from another host.
 """
@@ -24,10 +25,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework import serializers
 
 from geo.api.exports import download_schema, layer_parameters
-from geo.api.params import openapi_parameters
 from geo.api.schema_examples import detail_example, list_example
 from geo.roles import is_staff_reader
-from markets.hours import schedule_params
 
 # Whether the document being written is for a staff reader: the filters' enums are the ones
 # the server applies to that caller (anonymous status filters know fewer zone statuses).
@@ -77,7 +76,7 @@ def _with_example(responses: dict, example) -> dict:
     )}
 
 
-def _list_extension(target: str, summary: str, tag: str) -> type[OpenApiViewExtension]:
+def list_extension(target: str, summary: str, tag: str) -> type[OpenApiViewExtension]:
     """Describe a layer's list view: its filters, a FeatureCollection, its 400s."""
     class ListSchema(OpenApiViewExtension):
         target_class = target
@@ -99,7 +98,7 @@ def _list_extension(target: str, summary: str, tag: str) -> type[OpenApiViewExte
     return ListSchema
 
 
-def _detail_extension(target: str, summary: str, tag: str) -> type[OpenApiViewExtension]:
+def detail_extension(target: str, summary: str, tag: str) -> type[OpenApiViewExtension]:
     class DetailSchema(OpenApiViewExtension):
         target_class = target
         match_subclasses = False
@@ -119,7 +118,7 @@ def _detail_extension(target: str, summary: str, tag: str) -> type[OpenApiViewEx
     return DetailSchema
 
 
-def _plain_json_extension(
+def plain_json_extension(
     target: str, summary: str, tag: str, parameters=()
 ) -> type[OpenApiViewExtension]:
     """A JSON answer for a view whose ``get`` has no schema of its own (none is overridden)."""
@@ -176,29 +175,9 @@ DOWNLOAD_TYPES = (
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
 
-# Registered on import (geo.urls imports this module for the docs view).
-EXTENSIONS = [
-    _list_extension("sites.api.views.ProjectListView", "Key projects (GeoJSON)", "projects"),
-    _detail_extension("sites.api.views.ProjectDetailView", "One key project", "projects"),
-    _list_extension(
-        "sites.api.views.LivelihoodListView", "Livelihood works (GeoJSON)", "livelihood"
-    ),
-    _detail_extension(
-        "sites.api.views.LivelihoodDetailView", "One livelihood work", "livelihood"
-    ),
-    _list_extension("markets.api.views.ZoneListView", "Market zones (GeoJSON)", "markets"),
-    _detail_extension("markets.api.views.ZoneDetailView", "One market zone", "markets"),
-    # The mounted views add writes to those two; their GET is the same.
-    _list_extension("markets.api.editing.ZoneCollectionView", "Market zones (GeoJSON)", "markets"),
-    _detail_extension("markets.api.editing.ZoneItemView", "One market zone", "markets"),
-    _plain_json_extension("markets.api.views.ZoneScheduleView",
-                          "A zone's opening intervals day by day", "markets",
-                          openapi_parameters(schedule_params())),
-    _plain_json_extension("markets.api.views.HoursPreviewView",
-                          "Preview an opening_hours rule (staff)", "markets",
-                          openapi_parameters(schedule_params())),
-    _download_extension(),
-]
+# Registered on import (geo.urls imports this module for the docs view). Each app describes its
+# own endpoints with the helpers above (sites.api.openapi, markets.api.openapi, loaded at ready()).
+EXTENSIONS = [_download_extension()]
 
 
 class PortalSchemaView(SpectacularAPIView):

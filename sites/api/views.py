@@ -25,16 +25,12 @@ from sites.api.serializers import (
     ProgressReportInput,
     ProgressReportOutput,
 )
+from sites.layers import site_filters
 from sites.models import Blocker, Project
-
-LIGHTS_STAFF_ONLY = "Status lights are for staff; log in to filter by light."
 
 
 def _filters(request, *, layer: str, staff: bool) -> selectors.SiteFilters:
-    filters = selectors.parse_site_filters(request.query_params, layer=layer)
-    if filters.light and not staff:
-        raise PermissionDenied(_(LIGHTS_STAFF_ONLY))
-    return filters
+    return site_filters(request.query_params, layer=layer, staff=staff)
 
 
 def _layer_response(request, *, resource: str, sources, staff: bool, render):
