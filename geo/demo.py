@@ -437,4 +437,13 @@ def demo_load() -> LoadResult:
         _load_livelihood(result, dept, leader, district)
         _load_markets(result, dept, district)
         _load_accounts(result, dept)
+        _load_reports(result)
     return result
+
+
+def _load_reports(result: LoadResult) -> None:
+    from markets.reports.demo import load_demo_reports  # the reports' own loader
+
+    counts = load_demo_reports()
+    result.created["problem reports"] += counts["created"]
+    result.sizes["problem reports"] = counts["total"]

@@ -266,6 +266,8 @@ REST_FRAMEWORK = {
         "anon_burst": os.environ.get("ANON_THROTTLE_RATE", "600/min"),
         "anon_download": os.environ.get("ANON_DOWNLOAD_THROTTLE_RATE", "60/min"),
         "anon_items": os.environ.get("ANON_ITEMS_THROTTLE_RATE", "300/min"),
+        # Problem reports (markets/reports/): the form and the API POST together.
+        "anon_report": os.environ.get("REPORT_THROTTLE_RATE", "20/min"),
     },
 }
 # Throttle counts (geo.api.rate_counter): in PostgreSQL by default; in Redis when this is set,
@@ -334,6 +336,10 @@ BOND_BANK_TARGET_WAN = 10_000_000  # 1,000 亿元 = 10,000,000 万元
 MARKET_MIN_M2_PER_STALL = float(os.environ.get("MARKET_MIN_M2_PER_STALL", "6"))
 MARKET_MAX_VERTICES = 5000
 MARKET_MAX_OVERLAP_M2 = 1.0
+# Problem reports (markets/reports/): an open report older than this is flagged overdue; a
+# reporter's phone number is deleted this many days after the report (purge_report_personal_data).
+REPORT_RESPONSE_HOURS = int(os.environ.get("REPORT_RESPONSE_HOURS", "24"))
+REPORT_PERSONAL_DATA_DAYS = int(os.environ.get("REPORT_PERSONAL_DATA_DAYS", "90"))
 API_MAX_PAGE_SIZE = int(os.environ.get("API_MAX_PAGE_SIZE", "5000"))
 # Import uploads: refuse larger files, and zips that would unpack to more (zip bombs).
 IMPORT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024

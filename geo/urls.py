@@ -45,4 +45,5 @@ urlpatterns = [
     path("api/v1/", include("geo.api.urls")),
     path("", include("sites.urls")),
     path("", include("markets.urls")),
+    path("", include("markets.reports.urls")),
 ]

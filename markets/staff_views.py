@@ -24,6 +24,7 @@ from geo.models import Department, District
 from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role
 from markets import selectors
 from markets.models import MarketZone, ZoneKind, ZoneStatus
+from markets.reports import selectors as report_selectors
 
 # Shown when Geoman (allowSelfIntersection: false) refuses a point while drawing, or puts a
 # dragged vertex back while editing.
@@ -79,7 +80,10 @@ def zone_staff_list(request: HttpRequest) -> HttpResponse:
     if status and status not in selectors.staff_list_statuses():
         error = _("Unknown status “%(value)s”: choose one from the list.") % {"value": status}
         status = ""
-    zones = selectors.staff_zone_list(status)
+    zones = list(selectors.staff_zone_list(status))
+    counts = report_selectors.counts_by_zone()
+    for zone in zones:
+        zone.report_counts = counts.get(zone.pk, {"open": 0, "overdue": 0, "total": 0})
     return render(request, "markets/staff_list.html", {
         "zones": zones,
         "status": status,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("context/", context_layers, name="api-context"),
     path("", include("sites.api.urls")),
     path("", include("markets.api.urls")),
+    path("", include("markets.reports.api_urls")),
     # Downloads: /api/v1/<layer>.<format>; an unknown format gets a 404 that lists the formats.
     re_path(FORMATS_PATTERN, LayerDownloadView.as_view(), name="api-download"),
 ]

@@ -1,0 +1,1 @@
+"""Public problem reports (群众反馈) on a market zone: reporting, tracking, triage, privacy."""
