@@ -23,7 +23,7 @@ from geo import geojson
 from geo.models import Department, District
 from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role
 from markets import selectors
-from markets.models import MarketZone, ZoneKind, ZoneStatus
+from markets.models import Changeset, ChangesetState, MarketZone, ZoneKind, ZoneStatus
 from markets.reports import selectors as report_selectors
 
 # Shown when Geoman (allowSelfIntersection: false) refuses a point while drawing, or puts a
@@ -142,11 +142,20 @@ def _editor_strings() -> dict:
         "editTitle": _("Edit %(name)s"),
         "selfIntersection": _(SELF_INTERSECTION),
         "selfIntersectionEdit": _(SELF_INTERSECTION_EDIT),
+        "savedDraft": _("Saved into draft changeset #%(id)s. Submit it for review when it is "
+                        "complete; the public sees nothing before it is published."),
+        "draftLink": _("Review and submit changeset #%(id)s"),
+        "changesetEntry": _(
+            "changeset #%(id)s “%(comment)s”, drafted by %(author)s, approved by %(reviewer)s"
+        ),
     }
 
 
-def _page_config(zone: MarketZone | None) -> dict:
+def _page_config(zone: MarketZone | None, draft: int | None = None) -> dict:
     return {
+        "apiChangesets": "/api/v1/changesets/",
+        "reviewUrlPattern": "/staff/changesets/{id}/",
+        "draft": draft,
         "zoneId": zone.pk if zone else None,
         "apiList": "/api/v1/markets/",
         "apiItem": f"/api/v1/markets/{zone.pk}/" if zone else None,
@@ -174,9 +183,20 @@ def zone_editor(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         "districts": District.objects.order_by("code"),
         "user_department": getattr(getattr(request.user, "staff_profile", None),
                                    "department_id", None),
-        "editor_config": _page_config(zone),
+        "editor_config": _page_config(zone, _draft_for(request)),
     }
     return render(request, "markets/editor.html", context)
+
+
+def _draft_for(request: HttpRequest) -> int | None:
+    """The draft the editor saves into: ?changeset=<id> if it is the user's, else the newest."""
+    drafts = Changeset.objects.filter(
+        author=request.user, state__in=(ChangesetState.DRAFT, ChangesetState.SENT_BACK))
+    asked = request.GET.get("changeset", "")
+    if asked.isdigit() and drafts.filter(pk=int(asked)).exists():
+        return int(asked)
+    return drafts.filter(state=ChangesetState.DRAFT).order_by("-pk").values_list(
+        "pk", flat=True).first()
 
 
 @urban_staff_required

@@ -18,8 +18,9 @@ from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role, is_staff_r
 from geo.security_headers import allow_geolocation
 from markets import hours, schedule, selectors, services
 from markets.calendar import load_calendar
+from markets.changesets import services as changeset_services
 from markets.forms import ClosureCancelForm, ClosureForm, GoodsForm, HoursForm, PublicFilterForm
-from markets.models import Closure, MarketZone, ZoneKind
+from markets.models import Changeset, Closure, EditKind, MarketZone, ZoneEdit, ZoneKind
 
 RULE_EDITORS = (URBAN_MANAGEMENT, MARKET_SUPERVISION)
 
@@ -246,7 +247,7 @@ def rules_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return HttpResponse(status=400)
         if form.is_valid():
             try:
-                call(form.cleaned_data)
+                result = call(form.cleaned_data)
             except services.VersionConflict as exc:
                 form.add_error(None, exc.messages[0])
                 status = 412
@@ -254,7 +255,9 @@ def rules_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 _form_error(form, exc)
                 status = 400
             else:
-                return redirect(request.path + "?saved=" + action)
+                # Hours and goods wait in a draft changeset (issue 18); closures act at once.
+                draft = f"&changeset={result.changeset_id}" if isinstance(result, ZoneEdit) else ""
+                return redirect(request.path + "?saved=" + action + draft)
         else:
             status = 400
         if action == "hours":
@@ -277,6 +280,7 @@ def rules_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "history": _history(zone),
         "closure_history": _closure_history(zone),
         "saved": request.GET.get("saved", ""),
+        "saved_changeset": _own_changeset(request),
         "editor_config": {
             "previewUrl": "/api/v1/markets/preview-hours/",
             "from": now.date().isoformat(),
@@ -295,6 +299,13 @@ def rules_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "markets/rules_edit.html", context, status=status)
 
 
+def _own_changeset(request: HttpRequest) -> int | None:
+    raw = request.GET.get("changeset", "")
+    if raw.isdigit() and Changeset.objects.filter(pk=int(raw), author=request.user).exists():
+        return int(raw)
+    return None
+
+
 def _rules_action(request: HttpRequest, zone: MarketZone, action: str):
     """The bound form for ``action`` and the service call that applies it."""
     user = request.user
@@ -302,23 +313,25 @@ def _rules_action(request: HttpRequest, zone: MarketZone, action: str):
         if not has_role(user, URBAN_MANAGEMENT):
             raise PermissionDenied(_(services.NOT_YOUR_FIELD) % {"field": _("hours")})
         form = HoursForm(request.POST, zone=zone, prefix="hours")
-        return form, lambda d: services.zone_update_rules(
-            zone=zone,
-            expected_version=d["version"],
+        return form, lambda d: changeset_services.changeset_propose(
             user=user,
-            reason=d["reason"],
-            data={k: d[k] for k in ("opening_hours", "status", "status_reason", "capacity")},
+            zone=zone,
+            kind=EditKind.RULES,
+            base_version=d["version"],
+            comment=d["reason"],
+            fields={k: d[k] for k in ("opening_hours", "status", "status_reason", "capacity")},
         )
     if action == "goods":
         if not has_role(user, MARKET_SUPERVISION):
             raise PermissionDenied(_(services.NOT_YOUR_FIELD) % {"field": _("goods")})
         form = GoodsForm(request.POST, zone=zone, prefix="goods")
-        return form, lambda d: services.zone_update_rules(
-            zone=zone,
-            expected_version=d["version"],
+        return form, lambda d: changeset_services.changeset_propose(
             user=user,
-            reason=d["reason"],
-            data={k: d[k] for k in ("permitted_goods", "prohibited_goods", "duties")},
+            zone=zone,
+            kind=EditKind.RULES,
+            base_version=d["version"],
+            comment=d["reason"],
+            fields={k: d[k] for k in ("permitted_goods", "prohibited_goods", "duties")},
         )
     if action == "closure":
         form = ClosureForm(request.POST, prefix="closure")

@@ -409,8 +409,29 @@ def zone_history(pk: int) -> list[dict]:
             "geometry": row["geometry"],
         })
         previous = props
+    _with_changesets(pk, versions)
     versions.reverse()
     return versions
+
+
+def _with_changesets(pk: int, versions: list[dict]) -> None:
+    """Name the published changeset each version came from: its comment, author and reviewer."""
+    from markets.models import ZoneEdit
+
+    edits = ZoneEdit.objects.filter(zone_id=pk, result_version__isnull=False).select_related(
+        "changeset__author", "changeset__reviewer")
+    spans = []
+    for edit in edits:
+        first = (edit.base_version or 0) + 1 if edit.kind != "create" else 1
+        changeset = edit.changeset
+        spans.append((first, edit.result_version, {
+            "id": changeset.pk, "comment": changeset.comment,
+            "author": changeset.author.get_username(),
+            "reviewer": changeset.reviewer.get_username() if changeset.reviewer else None,
+        }))
+    for version in versions:
+        version["changeset"] = next(
+            (info for first, last, info in spans if first <= version["version"] <= last), None)
 
 
 class ZoneHistoryView(APIView):

@@ -223,6 +223,9 @@ class ChangesetListView(ChangesetMixin, APIView):
                         )
                     }
                 )
+            restore = data.get("restore")
+            if restore is not None:
+                return _restore(request, data, restore)
             changeset = services.changeset_create(user=request.user, comment=_text(data, "comment"))
             for edit in edits:
                 services.changeset_add_edit(
@@ -233,6 +236,33 @@ class ChangesetListView(ChangesetMixin, APIView):
             return response
 
         return _run(create)
+
+
+def _restore(request, data: dict, restore: object) -> Response:
+    """{"restore": {"zone", "history_id"}}: a draft proposing that past version of the zone."""
+    if not isinstance(restore, dict):
+        raise ValidationError(
+            {
+                "restore": ValidationError(
+                    _("restore must name the zone and the history_id."), code="invalid"
+                )
+            }
+        )
+    zone_id = _int_or_none(restore, "zone")
+    history_id = _int_or_none(restore, "history_id")
+    if zone_id is None or history_id is None:
+        raise ValidationError(
+            {
+                "restore": ValidationError(
+                    _("restore must name the zone and the history_id."), code="required"
+                )
+            }
+        )
+    zone = get_object_or_404(MarketZone, pk=zone_id)
+    changeset = services.changeset_for_restore(
+        zone=zone, history_id=history_id, user=request.user, comment=_text(data, "comment")
+    )
+    return _answer(changeset, status.HTTP_201_CREATED)
 
 
 class ChangesetDetailView(ChangesetMixin, APIView):

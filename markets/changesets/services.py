@@ -559,8 +559,17 @@ def _apply(changeset: Changeset) -> None:
 
 
 def _apply_one(edit: ZoneEdit, *, author: AbstractBaseUser, reason: str) -> None:
-    zone_fields = {n: v for n, v in edit.fields.items() if n in zone_services.EDITABLE_FIELDS}
-    rules = {n: v for n, v in edit.fields.items() if n in RULE_FIELDS}
+    # A rules edit goes through zone_update_rules whole (hours, status and its reason, goods),
+    # so the rules page's checks (a suspended zone needs its reason) apply at publish.
+    rule_names = (
+        RULE_FIELDS if edit.kind != EditKind.RULES else (*RULE_FIELDS, *zone_services.HOURS_FIELDS)
+    )
+    zone_fields = {
+        n: v
+        for n, v in edit.fields.items()
+        if n in zone_services.EDITABLE_FIELDS and n not in rule_names
+    }
+    rules = {n: v for n, v in edit.fields.items() if n in rule_names}
     if edit.kind == EditKind.CREATE:
         result = zone_services.zone_create(
             boundary=edit.boundary,
@@ -700,3 +709,38 @@ def changeset_for_restore(
             fields=fields,
         )
         return changeset
+
+
+def changeset_propose(
+    *,
+    user: AbstractBaseUser,
+    zone: MarketZone,
+    kind: str,
+    base_version: int | None,
+    comment: str,
+    fields: Mapping[str, object] | None = None,
+    boundary: GEOSGeometry | None = None,
+) -> ZoneEdit:
+    """Put one edit into the user's newest draft (opened with ``comment`` if there is none).
+
+    The staff pages (editor, rules page) save this way: nothing goes live before review.
+    """
+    with transaction.atomic():
+        draft = (
+            Changeset.objects.filter(
+                author_id=getattr(user, "pk", None), state=ChangesetState.DRAFT
+            )
+            .order_by("-pk")
+            .first()
+        )
+        if draft is None:
+            draft = changeset_create(user=user, comment=comment)
+        return changeset_add_edit(
+            changeset=draft,
+            user=user,
+            kind=kind,
+            zone=zone,
+            base_version=base_version,
+            fields=fields,
+            boundary=boundary,
+        )

@@ -1,7 +1,9 @@
 // The market-zone boundary editor (/staff/markets/<id>/edit/, /staff/markets/new/).
 // Leaflet and Leaflet-Geoman (global L, L.PM) are classic scripts loaded before this module.
-// The zone is read from and saved to the zone API with If-Match; on 412 a dialog offers to
-// reload the stored boundary while the user's own shape stays on the map as a grey ghost.
+// The zone is read from the zone API; saving puts the edit into the user's draft changeset
+// (/api/v1/changesets/, issue 18: nothing goes live before someone else approves and publishes
+// it), with the version the editor loaded as its base. On 412 a dialog offers to reload the
+// stored boundary while the user's own shape stays on the map as a grey ghost.
 // window.zoneEditor exposes the map and a few read-outs for tests and the browser console.
 
 import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
@@ -136,6 +138,8 @@ const state = {
   dirty: false,
   ghost: null,
   retired: false,
+  draft: config.draft,  // the user's draft changeset id (null: the first save opens one)
+  editId: null,  // a new zone's edit in that draft, extended by the next saves
 };
 
 function editLayers() {
@@ -327,7 +331,7 @@ function requestBody() {
  * Send one write; on success record the new version and return the body, else show the
  * network error, the conflict dialog (412) or the server's messages, and return null.
  */
-async function sendWrite(url, { method, ifMatch, payload }) {
+async function sendWrite(url, { method, ifMatch, payload, keepVersion = false }) {
   const headers = { "Content-Type": "application/json", "X-CSRFToken": csrfToken };
   if (ifMatch) headers["If-Match"] = `"${state.version}"`;
   let response;
@@ -350,9 +354,28 @@ async function sendWrite(url, { method, ifMatch, payload }) {
     showErrors(body);
     return null;
   }
-  state.version = versionFrom(response);
-  statusNode.dataset.version = String(state.version);
+  if (!keepVersion) {
+    state.version = versionFrom(response);
+    statusNode.dataset.version = String(state.version);
+  }
   return body;
+}
+
+/** Add the edit to the draft changeset (opening one with the reason as its comment). */
+async function saveToDraft(edit) {
+  const url = state.draft ? `${config.apiChangesets}${state.draft}/edits/` : config.apiChangesets;
+  const payload = state.draft ? edit : { comment: form.elements.reason.value, edits: [edit] };
+  return sendWrite(url, { method: "POST", ifMatch: false, payload, keepVersion: true });
+}
+
+function showDraft(body) {
+  state.draft = body.id;
+  const link = document.getElementById("draft-link");
+  link.href = config.reviewUrlPattern.replace("{id}", body.id);
+  link.textContent = format(S.draftLink, { id: body.id });
+  document.getElementById("draft-notice").hidden = false;
+  statusNode.dataset.draft = String(body.id);
+  setStatus(format(S.savedDraft, { id: body.id }));
 }
 
 async function save(event) {
@@ -360,26 +383,20 @@ async function save(event) {
   clearErrors();
   setStatus(S.saving);
   const creating = !state.apiItem;
-  const body = await sendWrite(creating ? config.apiList : state.apiItem, {
-    method: creating ? "POST" : "PATCH", ifMatch: !creating, payload: requestBody(),
-  });
+  const edit = { ...requestBody(), kind: creating ? "create" : "update" };
+  if (creating && state.editId) edit.edit = state.editId;
+  if (!creating) {
+    edit.zone = state.zoneId;
+    edit.base_version = state.version;
+  }
+  const body = await saveToDraft(edit);
   if (body === null) return;
   state.dirty = false;
-  for (const warning of body.warnings || []) {
-    const item = document.createElement("li");
-    item.textContent = warning;
-    warningsNode.append(item);
-  }
-  showZone(body.id, body.properties);
   if (creating) {
-    state.zoneId = body.id;
-    state.apiItem = `${config.apiList}${body.id}/`;
-    window.history.replaceState(null, "", config.editUrl.replace("{id}", body.id));
-    showRetired(body.properties.status === "retired");
-    setStatus(S.created);
-  } else {
-    setStatus(format(S.saved, { version: state.version }));
+    const mine = body.edits.filter((e) => e.kind === "create");
+    state.editId = body.edit || (mine.length ? mine[mine.length - 1].id : null);
   }
+  showDraft(body);
   form.elements.reason.value = "";
   updateReadout();
 }
@@ -415,9 +432,16 @@ async function changeLifecycle(retire) {
     return;
   }
   setStatus(S.saving);
-  const body = await sendWrite(retire ? state.apiItem : `${state.apiItem}restore/`, {
-    method: retire ? "DELETE" : "POST", ifMatch: true,
-    payload: { reason: form.elements.reason.value },
+  if (retire) {
+    // Retirement is an edit like any other: it waits in the draft for review.
+    const draft = await saveToDraft({ kind: "retire", zone: state.zoneId, base_version: state.version });
+    if (draft === null) return;
+    form.elements.reason.value = "";
+    showDraft(draft);
+    return;
+  }
+  const body = await sendWrite(`${state.apiItem}restore/`, {
+    method: "POST", ifMatch: true, payload: { reason: form.elements.reason.value },
   });
   if (body === null) return;
   form.elements.reason.value = "";

@@ -1,6 +1,6 @@
 // A zone's version history (/staff/markets/<id>/history/): two versions overlaid on the map
 // (A solid blue, B dashed red), each version's field changes, and "restore this version", which
-// creates a new version through the API (If-Match: the version shown when the page loaded).
+// opens a new draft changeset proposing that version (reviewed and published like any edit).
 
 import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
 
@@ -62,6 +62,17 @@ function renderVersion(v, index) {
   item.append(heading);
   const meta = document.createElement("p");
   meta.textContent = `${v.user || "–"} · ${S[`${v.type}_type`] || v.type} · ${v.reason || ""}`;
+  if (v.changeset) {
+    // One entry per published changeset: its comment, author and reviewer, linked.
+    const link = document.createElement("a");
+    link.className = "history-changeset";
+    link.href = config.reviewUrlPattern.replace("{id}", v.changeset.id);
+    link.textContent = format(S.changesetEntry, {
+      id: v.changeset.id, comment: v.changeset.comment, author: v.changeset.author,
+      reviewer: v.changeset.reviewer || "–",
+    });
+    meta.append(" · ", link);
+  }
   item.append(meta);
   if (v.changes.length) {
     const table = document.createElement("table");
@@ -132,11 +143,12 @@ async function restore(v) {
     return;
   }
   if (!window.confirm(format(S.restoreConfirm, { version: v.version }))) return;
-  const response = await fetch(`${config.apiItem}history/${v.history_id}/restore/`, {
+  // Restoring is a new draft changeset proposing that version (issue 18): reviewed, then published.
+  const response = await fetch(config.apiChangesets, {
     method: "POST",
     credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, "If-Match": `"${currentVersion}"` },
-    body: JSON.stringify({ reason }),
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+    body: JSON.stringify({ comment: reason, restore: { zone: config.zoneId, history_id: v.history_id } }),
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
@@ -144,8 +156,7 @@ async function restore(v) {
     return;
   }
   form.elements.reason.value = "";
-  await load();
-  statusNode.textContent = format(S.restored, { version: currentVersion });
+  window.location.assign(config.reviewUrlPattern.replace("{id}", body.id));
 }
 
 pickers.a.addEventListener("change", () => { show("a"); fit(); });

@@ -34,6 +34,7 @@ ACCOUNTS = {  # username -> (role group, department name)
     "office": ("project_office", "发改委"),
     "dept": ("department_staff", "工信局"),
     "urban": ("urban_management", "城管执法局"),
+    "urban2": ("urban_management", "城管执法局"),
     "supervision": ("market_supervision", "市场监管局"),
     "leader": ("leaders", None),
 }
@@ -407,9 +408,9 @@ def test_demo_accounts_exist_and_log_in(demo):
     assert admin.is_superuser
     assert admin.is_staff
     usernames = [*ACCOUNTS, "admin"]
-    assert User.objects.filter(username__in=usernames, is_active=True).count() == 6
+    assert User.objects.filter(username__in=usernames, is_active=True).count() == 7
     # One shared password, hashed once (PBKDF2 costs ~1 s a check): every account holds the
-    # same hash, so logging in as two of them shows all six accept the documented password.
+    # same hash, so logging in as two of them shows all seven accept the documented password.
     hashes = User.objects.filter(username__in=usernames).values_list("password", flat=True)
     assert len(set(hashes)) == 1
     client = Client()

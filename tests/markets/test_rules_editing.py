@@ -11,7 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
 from markets import services
-from markets.models import CalendarException, Closure, MarketZone
+from markets.changesets import services as changeset_services
+from markets.models import CalendarException, Changeset, Closure, MarketZone
 from markets.schedule import TZ
 from tests.conftest import square
 
@@ -342,13 +343,34 @@ def _hours_post(zone: MarketZone, **overrides) -> dict:
     return data
 
 
+def _review_and_publish(draft, users):
+    """Submit as the author, approve and publish as a second urban-management user."""
+    from django.contrib.auth.models import Group, User
+
+    second = User.objects.create_user("urban-reviewer", password="x")
+    second.groups.add(Group.objects.get(name="urban_management"))
+    changeset_services.changeset_submit(changeset=draft, user=draft.author)
+    changeset_services.changeset_approve(changeset=draft, user=second)
+    changeset_services.changeset_publish(changeset=draft, user=second)
+
+
 @pytest.mark.django_db
 def test_page_saves_hours_and_shows_history(users, zone_factory):
     zone = zone_factory()
     client = _client(users["urban_management"])
     url = f"/staff/markets/{zone.pk}/rules/"
     response = client.post(url, _hours_post(zone))
-    assert (response.status_code, response["Location"]) == (302, url + "?saved=hours")
+    # Issue 18: the page saves into a draft changeset; the zone changes once it is published.
+    draft = Changeset.objects.get()
+    assert (response.status_code, response["Location"]) == (
+        302, url + f"?saved=hours&changeset={draft.pk}")
+    assert (draft.state, draft.comment, draft.edits.get().fields) == (
+        "draft", "夏季延长营业", {"opening_hours": EVENING})
+    zone.refresh_from_db()
+    assert (zone.opening_hours, zone.version) == ("Mo-Su 18:00-22:00", 1)
+    assert f"Saved into draft changeset #{draft.pk}" in client.get(
+        response["Location"]).content.decode()
+    _review_and_publish(draft, users)
     zone.refresh_from_db()
     assert (zone.opening_hours, zone.version) == (EVENING, 2)
     page = client.get(url).content.decode()
@@ -433,6 +455,12 @@ def test_page_saves_goods(users, zone_factory):
         },
     )
     assert response.status_code == 302
+    zone.refresh_from_db()
+    assert zone.version == 1  # in a draft changeset until published (issue 18)
+    draft = Changeset.objects.get(author=users["market_supervision"])
+    changeset_services.changeset_submit(changeset=draft, user=users["market_supervision"])
+    changeset_services.changeset_approve(changeset=draft, user=users["urban_management"])
+    changeset_services.changeset_publish(changeset=draft, user=users["urban_management"])
     zone.refresh_from_db()
     assert (zone.permitted_goods, zone.prohibited_goods, zone.duties, zone.version) == (
         ["旧书", "手工艺品"],
