@@ -49,15 +49,6 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 _LOST_PLUS = re.compile(r" (\d{2}(?::?\d{2})?)$")
 
 
-def clock_minute() -> str:
-    """The clock's current minute in Asia/Shanghai: how long an answer about "now" holds.
-
-    Rules, closures and the calendar are in whole minutes, so open-now and the next change are
-    the same throughout a minute (for one version of the data).
-    """
-    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-
-
 def parse_at(value: str | None) -> dt.datetime:
     """The instant to evaluate at: now when absent; a naive value is Asia/Shanghai time."""
     if value is None or value == "":

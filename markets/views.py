@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from geo.api import body_cache, conditional
+from geo.page_cache import anonymous_page
 from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role, is_staff_reader
 from geo.security_headers import allow_geolocation
 from markets import hours, schedule, selectors, services
@@ -44,6 +44,8 @@ def _public_strings() -> dict:
 
 
 @allow_geolocation  # "near me" (static/js/markets.js) asks for the visitor's position
+# Anonymous visitors: once per minute of the clock and version of the data in each worker.
+@anonymous_page("markets", selectors.ZONE_SOURCES, per_minute=True)
 def public_list(request: HttpRequest) -> HttpResponse:
     """/markets/: every public market with its state now (or at ``at=``), list and map."""
     # Every filter is optional, so an empty query is a valid form; a bad one lists everything
@@ -59,20 +61,8 @@ def public_list(request: HttpRequest) -> HttpResponse:
         open_now=True if when == "now" else None,
         open_tonight=True if when == "tonight" else None,
     )
-
-    def public_features() -> list[dict]:
-        found = hours.with_hours(selectors.zone_features(filters, staff=False), hours_filters)
-        hours.hide_rule(found)  # the page's JSON is public: words, not the raw OSM string
-        return found
-
-    # Each worker computes the list once per minute of the clock (for "now") and version of
-    # the data, as /api/v1/markets/ does; the page itself (its form, its token) is rendered
-    # for each request. The cache hands out a copy, so the links below change no one else's.
-    tag = conditional.representation_etag(
-        request, resource="markets-page", sources=selectors.ZONE_SOURCES, staff=False,
-        extra=["" if data.get("at_moment") else hours.clock_minute()],
-    )
-    features = body_cache.value_for(tag, public_features, size=lambda found: 0)
+    features = hours.with_hours(selectors.zone_features(filters, staff=False), hours_filters)
+    hours.hide_rule(features)  # the page's JSON is public: words, not the raw OSM string
     at_param = request.GET.get("at", "") if status == 200 else ""
     query = {"at": at_param} if at_param else {}
     for feature in features:

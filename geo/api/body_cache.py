@@ -34,11 +34,19 @@ def value_for(tag: str, compute: Callable[[], T], *, size: Callable[[T], int]) -
 
     For results that are not one body — an OGC page's features with its counts.
     """
-    cache = caches[ALIAS]
-    key = "body:" + tag.strip('"')
-    value = cache.get(key)
+    value = peek(tag)
     if value is None:
         value = compute()
         if value is not None and size(value) <= MAX_BYTES:
-            cache.set(key, value)
+            keep(tag, value)
     return value
+
+
+def peek(tag: str) -> object | None:
+    """What this worker keeps for ``tag``, if anything."""
+    return caches[ALIAS].get("body:" + tag.strip('"'))
+
+
+def keep(tag: str, value: object) -> None:
+    """Keep ``value`` for ``tag`` in this worker (a value's own size is the caller's to bound)."""
+    caches[ALIAS].set("body:" + tag.strip('"'), value)

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from geo.api import body_cache, conditional
 from geo.api.responses import geojson_response
 from geo.geojson import dumps
+from geo.page_cache import clock_minute
 from geo.roles import is_staff_reader
 from markets import hours, hours_text, schedule, selectors
 from markets.calendar import load_calendar
@@ -47,7 +48,7 @@ class ZoneListView(APIView):
 
 def _minute(request) -> str:
     """The clock's minute when the answer is "now" (no ``at=``); nothing when it is fixed."""
-    return "" if request.query_params.get("at") else hours.clock_minute()
+    return "" if request.query_params.get("at") else clock_minute()
 
 
 class ZoneDetailView(APIView):

@@ -1,0 +1,72 @@
+"""Whole public pages kept per version of their data, for anonymous visitors, in each worker.
+
+The nginx front's micro-cache (deploy/nginx.conf.template) does this at the edge; this is the
+same idea inside gunicorn, so a portal served without the front still answers a crowd of phones
+on a summer evening. It keeps only what is the same for every anonymous visitor:
+
+- the key is ``geo.api.conditional.representation_etag`` — the data's version, the path and
+  normalised query, the language, today's date — plus, for pages that say what is open now,
+  the clock's minute (rules, closures and the calendar are in whole minutes);
+- a signed-in user's request is never answered from it and never fills it (their page has
+  their name, their menu, a CSRF token);
+- an answer that sets a cookie (a CSRF token for a form, a session) is never kept, nor one
+  other than 200.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import wraps
+
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.utils import timezone
+
+from geo.api import body_cache, conditional
+
+
+def clock_minute() -> str:
+    """The clock's current minute in Asia/Shanghai: how long an answer about "now" holds."""
+    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+
+def anonymous_page(
+    resource: str, sources: Sequence[type[Model]], *, per_minute: bool = False
+) -> Callable:
+    """Decorate a public page's view: anonymous GETs are answered once per key per worker."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+            if request.method != "GET" or request.user.is_authenticated:
+                return view(request, *args, **kwargs)
+            tag = conditional.representation_etag(
+                request,
+                resource=f"page:{resource}:{args}:{sorted(kwargs.items())}",
+                sources=sources,
+                staff=False,
+                extra=[clock_minute() if per_minute else ""],
+            )
+            kept = body_cache.peek(tag)
+            if kept is not None:
+                headers, content = kept
+                response = HttpResponse(content)
+                for name, value in headers:
+                    response[name] = value
+                return response
+            response = view(request, *args, **kwargs)
+            if (
+                response.status_code == 200
+                and not response.streaming
+                and not response.cookies
+                # get_token() (a {% csrf_token %} in the page) marks the request so: the
+                # token in the page belongs to this visitor's cookie.
+                and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+            ):
+                body_cache.keep(tag, (list(response.items()), response.content))
+            return response
+
+        return wrapped
+
+    return decorate
