@@ -19,6 +19,7 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.fields import ArrayField
 from django.db.models import (
     Case,
@@ -43,6 +44,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sites.models import STARTED_STAGES, Blocker, ProgressReport, Stage
+from sites.orders.models import SupervisionOrder
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
 LIGHTS = (GREEN, YELLOW, RED)
@@ -58,6 +60,17 @@ START_DELAY = "start_delay"
 PROGRESS_GAP = "progress_gap"
 REGISTRATION_LAG = "registration_lag"
 OPEN_BLOCKERS = "open_blockers"
+# Supervision orders (issue 17): an open order past its deadline makes the light red (one
+# reason per order, ORDER_OVERDUE_TEXTS); an open order issued on a red light keeps it at
+# least yellow until it is closed ("the colour remembers").
+ORDER_OVERDUE = "order_overdue"
+ORDERS_AFTER_RED = "orders_after_red"
+ORDER_OVERDUE_TEXTS = {
+    "plain": gettext_lazy("Supervision order #%(number)s is %(days)s days overdue"),
+    "escalated": gettext_lazy(
+        "Supervision order #%(number)s is %(days)s days overdue, escalated to %(leader)s"
+    ),
+}
 REASON_TEXTS = {
     START_DELAY: gettext_lazy("%(months)s months behind planned start (%(planned_month)s)"),
     PROGRESS_GAP: gettext_lazy(
@@ -68,6 +81,9 @@ REASON_TEXTS = {
         "Started %(started)s, not registered in the statistics system after %(months)s months"
     ),
     OPEN_BLOCKERS: gettext_lazy("%(count)s open blockers"),
+    ORDERS_AFTER_RED: gettext_lazy(
+        "%(count)s supervision orders issued on a red light are not closed yet"
+    ),
 }
 # The order in which each template's named placeholders are passed to format().
 REASON_PARAMS = {
@@ -75,6 +91,7 @@ REASON_PARAMS = {
     PROGRESS_GAP: ("points", "rate", "elapsed"),
     REGISTRATION_LAG: ("started", "months"),
     OPEN_BLOCKERS: ("count",),
+    ORDERS_AFTER_RED: ("count",),
 }
 
 MONEY_OUT = DecimalField(max_digits=14, decimal_places=2)
@@ -167,7 +184,9 @@ def _pg_template(code: str, light: str) -> str:
     )
 
 
-MEASURES = ("sm", "pm", "gap", "rate", "rm", "st", "bo")
+# ... open blockers, open overdue orders, open orders issued on red, the overdue orders'
+# reasons (JSON objects joined by commas, NULL when none) and open orders (the map's badge).
+MEASURES = ("sm", "pm", "gap", "rate", "rm", "st", "bo", "od", "orr", "oj", "oo")
 
 
 class LightSQL:
@@ -199,6 +218,8 @@ class LightSQL:
             REGISTRATION_LAG: f"(CASE WHEN {m['rm']} >= {rr} THEN 2 WHEN {m['rm']} >= {yr} "
                               "THEN 1 ELSE 0 END)",
             OPEN_BLOCKERS: f"(CASE WHEN {m['bo']} > 0 THEN {blocker_level} ELSE 0 END)",
+            ORDERS_AFTER_RED: f"(CASE WHEN {m['orr']} > 0 THEN 1 ELSE 0 END)",
+            ORDER_OVERDUE: f"(CASE WHEN {m['od']} > 0 THEN 2 ELSE 0 END)",
         }
         self.overall = f"GREATEST({', '.join(self.levels.values())})"
         # Arguments in REASON_PARAMS order; a fired rule's measures are never NULL.
@@ -207,6 +228,7 @@ class LightSQL:
             PROGRESS_GAP: f"round(-{m['gap']}, 1), round({m['rate']}, 1), {elapsed}",
             REGISTRATION_LAG: f"{m['st']}, {m['rm']}",
             OPEN_BLOCKERS: f"{m['bo']}",
+            ORDERS_AFTER_RED: f"{m['orr']}",
         }
 
     def pick(self, level_sql: str, values: tuple[str, str, str]) -> tuple[str, list]:
@@ -218,6 +240,9 @@ class LightSQL:
         (which skips the rules that did not fire)."""
         parts, params = [], []
         for code, level in self.levels.items():
+            if code == ORDER_OVERDUE:  # one reason per order, written by its measure
+                parts.append(self.measure["oj"])
+                continue
             args = self._reason_args[code]
             parts.append(
                 f"CASE {level} WHEN 1 THEN format(%s, {args}) WHEN 2 THEN format(%s, {args}) END"
@@ -362,6 +387,7 @@ def with_lights(qs: QuerySet, *, ref: dt.date) -> QuerySet:
             output_field=IntegerField(),
         ),
         blockers_open=Coalesce(Subquery(open_blockers, output_field=IntegerField()), 0),
+        **order_measures(ref),
     )
     qs = qs.alias(light_eval=LightEvaluation(*light_measures().values(), ref=ref))
     return qs.alias(
@@ -374,6 +400,83 @@ def with_lights(qs: QuerySet, *, ref: dt.date) -> QuerySet:
     )
 
 
+def _orders_open_at(ref: dt.date) -> QuerySet:
+    """The project's orders open at the end of ``ref`` (issued by then, not closed by then)."""
+    return SupervisionOrder.objects.filter(
+        project=OuterRef("pk"), issued_at__date__lte=ref,
+    ).filter(Q(closed_at__isnull=True) | Q(closed_at__date__gt=ref)).order_by()
+
+
+def _count(qs: QuerySet):
+    counted = qs.values("project").annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def order_measures(ref: dt.date) -> dict:
+    """Aliases ``orders_open``, ``orders_overdue``, ``orders_after_red`` (counts) and
+    ``orders_overdue_reasons`` (the overdue orders' reason objects, comma-joined JSON text).
+
+    Days overdue are calendar days from the deadline to ``ref``; an order escalated by ``ref``
+    names the leader it went to. Translated templates go to format() as in ``_pg_template``.
+    """
+    ref_sql = _sql_date(ref)
+    days = Func(F("deadline"), template=f"({ref_sql} - %(expressions)s)",
+                output_field=IntegerField())
+    escalated = Q(escalated_to__isnull=False, escalated_at__date__lte=ref)
+    leader = Case(When(escalated, then=F("escalated_to__name")), default=None,
+                  output_field=TextField())
+    text = Case(
+        When(escalated, then=Func(Value(_format_template(ORDER_OVERDUE_TEXTS["escalated"],
+                                                         ("number", "days", "leader"))),
+                                  F("pk"), days, F("escalated_to__name"), function="format",
+                                  output_field=TextField())),
+        default=Func(Value(_format_template(ORDER_OVERDUE_TEXTS["plain"], ("number", "days"))),
+                     F("pk"), days, function="format", output_field=TextField()),
+        output_field=TextField(),
+    )
+    reason = _JsonReason(Value(ORDER_OVERDUE), Value(RED), F("pk"), days, leader, text)
+    overdue = _orders_open_at(ref).filter(deadline__lt=ref)
+    reasons = (
+        overdue.values("project")
+        .annotate(j=StringAgg(reason, delimiter=",", order_by=("pk",)))
+        .values("j")
+    )
+    return {
+        "orders_open": _count(_orders_open_at(ref)),
+        "orders_overdue": _count(overdue),
+        "orders_after_red": _count(
+            _orders_open_at(ref).filter(light_at_issue=RED, deadline__gte=ref)
+        ),
+        "orders_overdue_reasons": Subquery(reasons, output_field=TextField()),
+    }
+
+
+class _JsonReason(Func):
+    """One overdue order's reason object as JSON text: code, light, number, days, leader, text
+    (the leader and the text are JSON-escaped by PostgreSQL)."""
+
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        compiled = [compiler.compile(e) for e in self.get_source_expressions()]
+        sql = (
+            "json_build_object('code', {}::text, 'light', {}::text, 'params', "
+            "json_build_object('number', {}, 'days', {}, 'leader', {}), "
+            "'text', {})::text"
+        ).format(*(c[0] for c in compiled))
+        return sql, tuple(p for _, params in compiled for p in params)
+
+
+def _format_template(text, names: tuple[str, ...]) -> str:
+    """A translated %(name)s template as a PostgreSQL format() template (%1$s ...)."""
+    text = str(text)
+    for n, name in enumerate(names, start=1):
+        text = text.replace(f"%({name})s", f"%{n}$s")
+    if re.search(r"%\([a-z_]+\)s", text):
+        raise ValueError(f"Untranslatable placeholder in an order reason: {text!r}")
+    return text
+
+
 def light_measures() -> dict[str, Func | F]:
     """The rules' measures (MEASURES) as expressions over the aliases of ``with_lights``."""
     month_text = Func(F("planned_start"), Value("YYYY-MM"), function="to_char",
@@ -383,6 +486,8 @@ def light_measures() -> dict[str, Func | F]:
     return dict(zip(MEASURES, (
         F("start_months_late"), month_text, F("progress_gap"), F("completion_rate"),
         F("registration_months"), start_text, F("blockers_open"),
+        F("orders_overdue"), F("orders_after_red"), F("orders_overdue_reasons"),
+        F("orders_open"),
     ), strict=True))
 
 

@@ -44,11 +44,14 @@ from sites.models import (
     ProjectCategory,
     Stage,
     StatsStatus,
+    SupervisionOrder,
     WorkStatus,
 )
 
 # The tables each layer is written from: their version is the layers' ETag (geo.api.conditional).
-PROJECT_SOURCES = (Project, ProgressReport, Blocker, Department, District, Leader)
+PROJECT_SOURCES = (
+    Project, ProgressReport, Blocker, Department, District, Leader, SupervisionOrder,
+)
 LIVELIHOOD_SOURCES = (LivelihoodWork, Milestone, Department, District, Leader)
 
 
@@ -348,6 +351,8 @@ def _light_members(ref: dt.date) -> geojson.Computed:
         columns={f"_m_{name}": expr for name, expr in lights.light_measures().items()},
         members=[
             ("open_blockers", f"{light.measure['bo']}::text", ()),
+            ("open_orders", f"{light.measure['oo']}::text", ()),
+            ("overdue_orders", f"{light.measure['od']}::text", ()),
             ("light", *light.pick(light.overall, quoted(lights.LIGHTS))),
             ("light_label", *light.pick(light.overall, quoted(lights.light_labels()))),
             ("light_reasons", *light.reasons()),

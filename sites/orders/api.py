@@ -8,12 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geo.api.params import openapi_parameters
+from geo.api.schema import Error
 from geo.models import Department, Leader
 from geo.roles import is_staff_reader
 from sites.models import Blocker, LivelihoodWork, Project
@@ -23,10 +25,13 @@ from sites.orders.serializers import (
     OrderDetailOutput,
     OrderInput,
     OrderOutput,
+    ReasonInput,
     ReplyInput,
     ReplyOutput,
     TextInput,
 )
+
+CONFLICT = OpenApiResponse(Error, description="The step does not apply to the order's state now")
 
 STAFF_ONLY = "Supervision orders are for staff."
 
@@ -41,15 +46,22 @@ def _context(request) -> dict:
 
 
 def _one(model, pk, field):
+    """The object ``pk`` names; one that does not exist is a 404 naming it."""
     if pk is None:
         return None
     obj = model.objects.filter(pk=pk).first()
     if obj is None:
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError({field: _("No such %(field)s: %(id)s.") % {"field": field,
-                                                                          "id": pk}})
+        raise NotFound(_("No such %(field)s: %(id)s.") % {"field": field, "id": pk})
     return obj
+
+
+def _conflict(step):
+    """Run a step; a step that does not apply to the order's state is a 409 with its reason."""
+    try:
+        return step()
+    except services.StateConflict as exc:
+        return Response({"detail": exc.messages[0], "errors": {}},
+                        status=status.HTTP_409_CONFLICT)
 
 
 def _detail(request, pk: int, code=status.HTTP_200_OK) -> Response:
@@ -58,9 +70,15 @@ def _detail(request, pk: int, code=status.HTTP_200_OK) -> Response:
 
 
 class OrderListView(APIView):
-    """GET: orders (filters: state, department, overdue, project). POST: issue an order."""
+    """GET: orders (filters: state, department, overdue, project). POST: issue an order.
+
+    The order concerns exactly one ``project`` or ``work`` (a missing one is a 404);
+    ``blocker`` must be an open blocker of that project; ``department``, when given, must be
+    its lead department; ``deadline`` (default by severity) cannot be in the past.
+    """
 
     permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
 
     @extend_schema(parameters=openapi_parameters(selectors.ORDER_PARAMS),
                    responses=OrderOutput(many=True))
@@ -71,8 +89,15 @@ class OrderListView(APIView):
         qs = selectors.orders(filters)[:1000]
         return Response(OrderOutput(qs, many=True, context=_context(request)).data)
 
-    @extend_schema(request=OrderInput, responses={
+    @extend_schema(request=OrderInput, description=(
+        "Issue a supervision order (leaders and the project office). Rules across fields: "
+        "exactly one of project and work; a blocker belongs to the project and is open; "
+        "department, when given, is the subject's lead department; deadline is today or later "
+        "(Asia/Shanghai). An id that names nothing is a 404."
+    ), responses={
         201: OrderDetailOutput,
+        404: OpenApiResponse(Error, description="The project, work, blocker, department or "
+                                                "leader named does not exist"),
         400: OpenApiResponse(description="bad input (e.g. not the lead department)"),
     })
     def post(self, request):
@@ -111,66 +136,91 @@ class OrderDetailView(APIView):
 class OrderSignView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: OrderDetailOutput})
+    @extend_schema(request=None, responses={200: OrderDetailOutput, 409: CONFLICT})
     def post(self, request, pk: int):
-        services.order_sign(order=_order(request, pk), user=request.user)
-        return _detail(request, pk)
+        order = _order(request, pk)
+
+        def step():
+            services.order_sign(order=order, user=request.user)
+            return _detail(request, pk)
+
+        return _conflict(step)
 
 
 class _ReplyBase(APIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, JSONParser]
     step = staticmethod(services.order_reply)
 
     def post(self, request, pk: int):
         order = _order(request, pk)
         data = ReplyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        reply = self.step(order=order, user=request.user, text=data.validated_data["text"],
-                          files=data.validated_data["files"])
-        return Response(ReplyOutput(reply).data, status=status.HTTP_201_CREATED)
+
+        def step():
+            reply = self.step(order=order, user=request.user, text=data.validated_data["text"],
+                              files=data.validated_data["files"])
+            return Response(ReplyOutput(reply).data, status=status.HTTP_201_CREATED)
+
+        return _conflict(step)
+
+
+REPLY_BODY = {"multipart/form-data": ReplyInput, "application/json": ReplyInput}
 
 
 class OrderReplyView(_ReplyBase):
-    """A reply (text, photos and PDFs as ``files``, multipart)."""
+    """A reply (text, photos and PDFs as ``files``, multipart); the addressed department."""
 
-    @extend_schema(request={"multipart/form-data": ReplyInput, "application/json": ReplyInput},
-                   responses={201: ReplyOutput})
+    @extend_schema(request=REPLY_BODY, responses={201: ReplyOutput, 409: CONFLICT})
     def post(self, request, pk: int):
         return super().post(request, pk)
 
 
 class OrderSubmitView(_ReplyBase):
-    """Report the order done and ask for closure."""
+    """Report the order done and ask for closure; the addressed department."""
 
     step = staticmethod(services.order_submit)
 
-    @extend_schema(request={"multipart/form-data": ReplyInput, "application/json": ReplyInput},
-                   responses={201: ReplyOutput})
+    @extend_schema(request=REPLY_BODY, responses={201: ReplyOutput, 409: CONFLICT})
     def post(self, request, pk: int):
         return super().post(request, pk)
 
 
 class OrderSendBackView(APIView):
-    permission_classes = [IsAuthenticated]
+    """The issuer or the project office sends a submitted order back, saying why."""
 
-    @extend_schema(request=TextInput, responses={200: OrderDetailOutput})
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=ReasonInput, responses={200: OrderDetailOutput, 409: CONFLICT})
     def post(self, request, pk: int):
         order = _order(request, pk)
-        data = TextInput(data=request.data)
+        data = ReasonInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.order_send_back(order=order, user=request.user,
-                                 text=data.validated_data["text"])
-        return _detail(request, pk)
+
+        def step():
+            services.order_send_back(order=order, user=request.user,
+                                     text=data.validated_data["text"])
+            return _detail(request, pk)
+
+        return _conflict(step)
 
 
 class OrderCloseView(APIView):
-    permission_classes = [IsAuthenticated]
+    """销号: the issuer or the project office closes the order (its blocker is resolved)."""
 
-    @extend_schema(request=TextInput, responses={200: OrderDetailOutput})
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=TextInput, responses={200: OrderDetailOutput, 409: CONFLICT})
     def post(self, request, pk: int):
         order = _order(request, pk)
         data = TextInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.order_close(order=order, user=request.user, text=data.validated_data["text"])
-        return _detail(request, pk)
+
+        def step():
+            services.order_close(order=order, user=request.user,
+                                 text=data.validated_data["text"])
+            return _detail(request, pk)
+
+        return _conflict(step)

@@ -18,8 +18,8 @@ class OrderInput(serializers.Serializer):
                                           min_value=1, max_value=2**31 - 1)
     leader = serializers.IntegerField(required=False, allow_null=True, default=None,
                                       min_value=1, max_value=2**31 - 1)
-    subject = serializers.CharField(max_length=200)
-    requirement = serializers.CharField(max_length=5000)
+    subject = serializers.RegexField(r"\S", max_length=200)
+    requirement = serializers.RegexField(r"\S", max_length=5000)
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.GENERAL)
     deadline = serializers.DateField(required=False, allow_null=True, default=None)
 
@@ -28,8 +28,12 @@ class TextInput(serializers.Serializer):
     text = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
+class ReasonInput(serializers.Serializer):
+    text = serializers.RegexField(r"\S", max_length=5000)
+
+
 class ReplyInput(serializers.Serializer):
-    text = serializers.CharField(max_length=5000)
+    text = serializers.RegexField(r"\S", max_length=5000)
     files = serializers.ListField(child=serializers.FileField(), required=False, default=list,
                                   max_length=10)
 

@@ -116,10 +116,14 @@ def _check_reviewer(user, order):
         raise PermissionDenied(NOT_ISSUER)
 
 
+class StateConflict(ValidationError):
+    """The step does not apply to the order's state now (the API answers 409)."""
+
+
 def _check_state(order, allowed):
     if order.state not in allowed:
-        raise ValidationError(BAD_STATE, code="bad_state",
-                              params={"state": order.get_state_display()})
+        raise StateConflict(BAD_STATE, code="bad_state",
+                            params={"state": order.get_state_display()})
 
 
 def _save(obj, user, reason: str) -> None:

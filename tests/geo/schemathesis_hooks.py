@@ -7,8 +7,10 @@ descriptions. Negative cases are all kept: they must be refused.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+from zoneinfo import ZoneInfo
 
 import schemathesis
 
@@ -19,6 +21,10 @@ OGC_ITEMS = json.loads(os.environ.get("OGC_ITEMS_PARAMETERS", "{}"))
 # A download takes the filters of the layer it names; these names mean different things (and
 # take different values) in different layers.
 _PER_LAYER = ("status", "category", "light")
+
+
+# An order's deadline before today (Asia/Shanghai) is a 400; tomorrow keeps a margin.
+_TOMORROW = (dt.datetime.now(ZoneInfo("Asia/Shanghai")).date() + dt.timedelta(days=1)).isoformat()
 
 
 def _positive(case) -> bool:
@@ -59,6 +65,18 @@ def filter_case(context, case) -> bool:
             or len(box) != 4
             or not (-180 <= box[0] <= box[2] <= 180 and -90 <= box[1] <= box[3] <= 90)
         ):
+            return False
+    if case.operation.path == "/api/v1/orders/" and case.method.upper() == "POST":
+        # Rules across fields and the data (described): exactly one of project and work; a
+        # blocker of that project; the lead department; a deadline not before today.
+        body = case.body if isinstance(case.body, dict) else {}
+        subjects = [body.get(name) for name in ("project", "work")]
+        if sum(value is not None for value in subjects) != 1:
+            return False
+        if body.get("blocker") is not None or body.get("department") is not None:
+            return False
+        deadline = body.get("deadline")
+        if isinstance(deadline, str) and deadline <= _TOMORROW:
             return False
     if case.operation.path == "/ogcapi/collections/{collection}/items":
         if query.get("filter"):  # CQL2 text or JSON (described): a random string is a 400

@@ -139,7 +139,13 @@ def test_past_deadline(cast, clock):
     _nothing_saved()
 
 
-@pytest.mark.parametrize("body", [{"project": 999999}, {"project": None},
+def test_a_subject_that_does_not_exist_is_404(cast, clock):
+    assert issue(cast, project=999999).status_code == 404
+    assert issue(cast, department=999999).status_code == 404
+    _nothing_saved()
+
+
+@pytest.mark.parametrize("body", [{"project": None},
                                   {"severity": "mild"}, {"subject": ""}])
 def test_bad_issue_bodies(cast, clock, body):
     assert issue(cast, **body).status_code == 400
