@@ -20,6 +20,7 @@ from rest_framework.authtoken.models import Token
 from geo.api.throttling import AnonBurstThrottle, AnonDownloadThrottle, AnonItemsThrottle
 from geo.exports.layers import LAYERS
 from geo.ogcapi import items_parameters
+from markets.reports.throttling import ReportThrottle
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -31,7 +32,7 @@ MAX_EXAMPLES = "8"
 def served(live_server, project_factory, livelihood_factory, zone_factory, monkeypatch):
     """A live server with published and hidden features of each layer, unthrottled (the
     fuzzer sends hundreds of requests a minute; the throttles have tests of their own)."""
-    for throttle in (AnonBurstThrottle, AnonDownloadThrottle, AnonItemsThrottle):
+    for throttle in (AnonBurstThrottle, AnonDownloadThrottle, AnonItemsThrottle, ReportThrottle):
         monkeypatch.setattr(throttle, "rate", "100000/min", raising=False)
     for i in range(3):
         project_factory(code=f"K{i}", name=f"项目{i}", geom=f"POINT({98.21 + i * 0.01} 39.75)")
