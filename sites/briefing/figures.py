@@ -16,13 +16,17 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from sites import kpis, lights, selectors
 from sites.briefing import ranking
 from sites.models import STARTED_STAGES, Milestone
 
-MONTH_FORMAT = "The month must be written YYYY-MM, e.g. 2026-06."
-MONTH_FUTURE = "The briefing cannot be for a month in the future (this month is %(now)s)."
+# Marked for makemessages here, translated where raised (tests import the English).
+MONTH_FORMAT = gettext_noop("The month must be written YYYY-MM, e.g. 2026-06.")
+MONTH_FUTURE = gettext_noop(
+    "The briefing cannot be for a month in the future (this month is %(now)s)."
+)
 STARTED = [s.value for s in STARTED_STAGES]
 
 
