@@ -105,7 +105,7 @@ def _int_or_none(data: dict, name: str) -> int | None:
     return value
 
 
-def _edit_args(data: object) -> dict:
+def _edit_args(data: object, user=None) -> dict:
     """A Feature body as changeset_add_edit's keyword arguments; ValidationError if bad."""
     if not isinstance(data, dict):
         raise ValidationError(_("Send a GeoJSON Feature (a JSON object)."), code="not_feature")
@@ -135,6 +135,11 @@ def _edit_args(data: object) -> dict:
         fields["department"] = _reference(Department, fields["department"], "department")
     if "district" in fields:
         fields["district"] = _reference(District, fields["district"], "district")
+    if kind == EditKind.CREATE and not fields.get("department") and user is not None:
+        # As the zone API's create: the author's own department unless another is chosen.
+        profile = getattr(user, "staff_profile", None)
+        if profile is not None and profile.department is not None:
+            fields["department"] = profile.department
     zone_id = _int_or_none(data, "zone")
     edit_id = _int_or_none(data, "edit")
     zone = get_object_or_404(MarketZone, pk=zone_id) if zone_id is not None else None
@@ -229,7 +234,7 @@ class ChangesetListView(ChangesetMixin, APIView):
             changeset = services.changeset_create(user=request.user, comment=_text(data, "comment"))
             for edit in edits:
                 services.changeset_add_edit(
-                    changeset=changeset, user=request.user, **_edit_args(edit)
+                    changeset=changeset, user=request.user, **_edit_args(edit, request.user)
                 )
             response = _answer(changeset, status.HTTP_201_CREATED)
             response["Location"] = f"{request.path}{changeset.pk}/"
@@ -293,7 +298,7 @@ class ChangesetEditsView(ChangesetMixin, APIView):
         def add():
             changeset = get_object_or_404(Changeset, pk=pk)
             edit = services.changeset_add_edit(
-                changeset=changeset, user=request.user, **_edit_args(request.data)
+                changeset=changeset, user=request.user, **_edit_args(request.data, request.user)
             )
             body = selectors.changeset_dict(Changeset.objects.get(pk=pk))
             body["edit"] = edit.pk

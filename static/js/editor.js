@@ -375,6 +375,7 @@ function showDraft(body) {
   link.textContent = format(S.draftLink, { id: body.id });
   document.getElementById("draft-notice").hidden = false;
   statusNode.dataset.draft = String(body.id);
+  statusNode.dataset.saves = String(Number(statusNode.dataset.saves || 0) + 1);
   setStatus(format(S.savedDraft, { id: body.id }));
 }
 
