@@ -43,6 +43,7 @@ if (zone && node && field && L) {
     status.textContent = strings.cleared || "";
     clear.hidden = true;
   });
+  node.dataset.ready = "true";
   window.reportForm = { ready: true, map };
 }
 

@@ -29,5 +29,6 @@ if (node && L) {
     onEachFeature: (feature, dot) => dot.bindPopup(label({ ...feature.properties, id: feature.id })),
   }).addTo(map);
   if (points.features.length) map.fitBounds(layer.getBounds(), { padding: [30, 30], maxZoom: 16 });
+  node.dataset.ready = "true";
   window.staffReports = { ready: true, map, count: points.features.length };
 }
