@@ -165,6 +165,7 @@ def _schema(
     code: int = 200,
     states: bool = True,
     parameters: list | None = None,
+    operation_id: str | None = None,
 ):
     responses = {code: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT}
     if states:
@@ -175,6 +176,7 @@ def _schema(
         request=OpenApiTypes.OBJECT if body else None,
         responses=responses,
         parameters=parameters or [],
+        operation_id=operation_id,
     )
 
 
@@ -197,7 +199,8 @@ class ChangesetListView(ChangesetMixin, APIView):
     """GET: changesets, newest first (?state=). POST: a new draft, optionally with edits."""
 
     @_schema(
-        "Zone changesets, newest first", body=False, states=False, parameters=[STATE_PARAMETER]
+        "Zone changesets, newest first", body=False, states=False, parameters=[STATE_PARAMETER],
+        operation_id="api_v1_changesets_list",
     )
     def get(self, request):
         state = request.query_params.get("state", "")
