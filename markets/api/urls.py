@@ -1,6 +1,6 @@
 from django.urls import path
 
-from markets.api import editing, views
+from markets.api import editing, views, walking
 from markets.changesets.urls import api_urlpatterns as changeset_api
 
 urlpatterns = [
@@ -15,5 +15,6 @@ urlpatterns = [
     path("markets/<id:pk>/schedule/", views.ZoneScheduleView.as_view(),
          name="api-market-schedule"),
     path("markets/preview-hours/", views.HoursPreviewView.as_view(), name="api-markets-preview"),
+    path("markets/walking/", walking.WalkingDistanceView.as_view(), name="api-markets-walking"),
     *changeset_api,
 ]

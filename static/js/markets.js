@@ -1,6 +1,7 @@
 // The public list of night markets (/markets/): the map beside the list, and "near me" ordering.
 // The list itself is rendered by the server (it works without JavaScript); this module draws the
-// zones on the map and, when the visitor allows it, orders the list by distance (in metres).
+// zones on the map and, when the visitor allows it, orders the list by walking distance along the
+// roads (/api/v1/markets/walking/); offline, by the straight line, and the page says so.
 // Leaflet is a classic script loaded before this module (global L).
 
 import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
@@ -67,26 +68,69 @@ function drawMap() {
 const map = drawMap();
 let youAreHere = null;
 
-function sortByDistance(lat, lon) {
+const nearButton = document.getElementById("near-me");
+
+/** "350 米" below a kilometre (to 10 m), "1.2 公里" from one up: as markets/walking.py. */
+function distanceText(metres) {
+  if (metres < 1000) {
+    return format(strings.metres || "%(n)s m", { n: (Math.round(metres / 10) * 10).toLocaleString("en") });
+  }
+  return format(nearButton?.dataset.km || "%(n)s km", {
+    n: (metres / 1000).toLocaleString("en", { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
+  });
+}
+
+/** The server's walks along the roads (markets/walking.py), or null offline or on any failure. */
+async function walkingDistances(lat, lon) {
+  const url = nearButton?.dataset.walkUrl;
+  if (!url || !navigator.onLine) return null;
+  try {
+    const response = await fetch(`${url}?near=${lon.toFixed(6)},${lat.toFixed(6)}`, {
+      headers: { Accept: "application/json" },
+    });
+    if (!response.ok) return null;
+    const body = await response.json();
+    return new Map(body.markets.map((walk) => [String(walk.id), walk]));
+  } catch {
+    return null; // no signal: the straight line below, and the page says so
+  }
+}
+
+async function sortByDistance(lat, lon) {
+  const walks = await walkingDistances(lat, lon);
   const items = [...list.querySelectorAll(".market-item")];
   for (const item of items) {
-    const centre = centres.get(item.dataset.id);
-    if (!centre) continue;
-    const metres = Math.round(distanceMetres(lat, lon, centre[0], centre[1]) / 10) * 10;
-    item.dataset.distance = String(metres);
     const label = item.querySelector(".market-distance");
-    label.textContent = format(strings.metres || "%(n)s m", { n: metres.toLocaleString() });
+    const walk = walks?.get(item.dataset.id);
+    if (walk) {
+      item.dataset.distance = String(walk.metres);
+      item.dataset.route = walk.route;
+      label.textContent = walk.text;
+    } else {
+      const centre = centres.get(item.dataset.id);
+      if (!centre) continue;
+      const metres = Math.round(distanceMetres(lat, lon, centre[0], centre[1]) / 10) * 10;
+      item.dataset.distance = String(metres);
+      item.dataset.route = "straight";
+      label.textContent = format(nearButton?.dataset.straight || "%(distance)s", {
+        distance: distanceText(metres),
+      });
+    }
     label.hidden = false;
   }
   items.sort((a, b) => Number(a.dataset.distance) - Number(b.dataset.distance));
   for (const item of items) list.append(item);
-  list.dataset.order = "distance";
-  statusNode.textContent = strings.located || "";
+  // "walking" when the roads joined at least one market; "distance" for the straight line.
+  const byRoad = items.some((item) => item.dataset.route === "roads");
+  list.dataset.order = byRoad ? "walking" : "distance";
+  const sorted = byRoad ? "sortedWalking" : walks ? "sortedStraight" : "sortedOffline";
+  statusNode.textContent = nearButton?.dataset[sorted] || strings.located || "";
   if (map) {
     if (youAreHere) youAreHere.remove();
     youAreHere = L.circleMarker([lat, lon], { radius: 7, color: "#0b4f9c", className: "you-are-here" })
       .addTo(map);
   }
+  document.body.dataset.nearMe = list.dataset.order;
 }
 
 function nearMe() {
