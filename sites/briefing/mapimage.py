@@ -14,12 +14,11 @@ from PIL import Image, ImageDraw
 
 from geo.basemap_render import BACKGROUND, Renderer, _font, world_pixel
 
-MAX_WIDTH, MAX_HEIGHT = 900, 640  # px: fits an A4 page's text width at 150 dpi
+MAX_WIDTH, MAX_HEIGHT = 1000, 840  # px: the demo city at zoom 13, ~16 cm wide at 150 dpi
 MARGIN = 28  # px around the extent, so edge dots are whole
 RED = (200, 30, 30)
 WHITE = (255, 255, 255)
 DOT = 11  # px radius
-CAPTION = "红灯项目分布示意图（编号与正文一致；示意图，非正式地图）"
 # With no city boundary stored, the demo frame (DOMAIN.md) frames the dots.
 FALLBACK_BBOX = (98.20, 39.74, 98.36, 39.84)
 
@@ -37,7 +36,7 @@ def _zoom(bbox) -> int:
     for z in range(16, 9, -1):
         x0, y0 = world_pixel(minx, maxy, z)
         x1, y1 = world_pixel(maxx, miny, z)
-        if x1 - x0 + 2 * MARGIN <= MAX_WIDTH and y1 - y0 + 2 * MARGIN + 30 <= MAX_HEIGHT:
+        if x1 - x0 + 2 * MARGIN <= MAX_WIDTH and y1 - y0 + 2 * MARGIN <= MAX_HEIGHT:
             return z
     return 10
 
@@ -50,17 +49,16 @@ def red_projects_png(points: list[tuple[int, float, float]]) -> bytes:
     x0, y0 = world_pixel(bbox[0], bbox[3], z)
     x1, y1 = world_pixel(bbox[2], bbox[1], z)
     width, height = int(x1 - x0) + 2 * MARGIN, int(y1 - y0) + 2 * MARGIN
-    image = Image.new("RGB", (width, height + 30), BACKGROUND)
+    # The caption is the document's (prose.MAP_CAPTION), under the image, not in it.
+    image = Image.new("RGB", (width, height), BACKGROUND)
     renderer.draw(image, z, x0 - MARGIN, y0 - MARGIN)
     draw = ImageDraw.Draw(image)
-    label_font, caption_font = _font(12), _font(14)
+    label_font = _font(12)
     for number, lon, lat in points:
         px, py = world_pixel(lon, lat, z)
         cx, cy = px - x0 + MARGIN, py - y0 + MARGIN
         draw.ellipse((cx - DOT, cy - DOT, cx + DOT, cy + DOT), fill=RED, outline=WHITE, width=2)
         draw.text((cx, cy), str(number), fill=WHITE, font=label_font, anchor="mm")
-    draw.rectangle((0, height, width, height + 30), fill=WHITE)
-    draw.text((8, height + 15), CAPTION, fill=(60, 60, 60), font=caption_font, anchor="lm")
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()

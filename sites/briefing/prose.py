@@ -25,7 +25,7 @@ ORDER_STATES_ZH = {
     "closed": "已销号",
     "returned": "已退回",
 }
-MAP_CAPTION = "红灯项目分布示意图（编号与“红灯项目”所列序号一致）"
+MAP_CAPTION = "红灯项目分布示意图（编号与“红灯项目”所列序号一致；示意图，非正式地图）"
 RANKING_HEADER = (
     "名次",
     "单位",
