@@ -9,7 +9,7 @@ from django.conf import settings as dj_settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.test import Client
 
-from markets.models import MarketZone
+from markets.models import Changeset, MarketZone
 from tests.conftest import LOCAL_HOSTS
 from tests.markets.test_api_editing import metric_square
 
@@ -25,6 +25,25 @@ def _map_point(page, lat: float, lon: float) -> tuple[float, float]:
     return box["x"] + x, box["y"] + y
 
 
+def publish_drafts_of(user) -> None:
+    """Submit ``user``'s draft changesets and have a second urban-management user publish them.
+
+    Since issue 18 the editor saves into a draft; these tests check what the editor sends, so
+    the review itself happens here (tests/browser/test_journey_changeset.py clicks through it).
+    """
+    from django.contrib.auth.models import Group, User
+
+    from markets.changesets import services
+
+    reviewer, created = User.objects.get_or_create(username="reviewer-for-editor-tests")
+    if created:
+        reviewer.groups.add(Group.objects.get_or_create(name="urban_management")[0])
+    for draft in Changeset.objects.filter(author=user, state="draft"):
+        services.changeset_submit(changeset=draft, user=user, comment=draft.comment or "编辑")
+        services.changeset_approve(changeset=draft, user=reviewer)
+        services.changeset_publish(changeset=draft, user=reviewer)
+
+
 def _open_editor(page, url: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(page.base_url + url)
@@ -36,7 +55,8 @@ def _open_editor(page, url: str) -> None:
 def test_draw_a_new_zone_with_geoman_and_save(page, login, user_factory, city, department,
                                               zone_factory):
     zone_factory(name="旁边的集市", boundary=metric_square(-300, -300, 100))
-    login(user_factory("urban_management"))
+    author = user_factory("urban_management")
+    login(author)
     _open_editor(page, "/staff/markets/new/")
     page.evaluate("window.zoneEditor.map.setView([39.8005, 98.3005], 17, {animate: false})")
 
@@ -54,12 +74,16 @@ def test_draw_a_new_zone_with_geoman_and_save(page, login, user_factory, city, d
     page.locator("#f-capacity").fill("30")
     page.locator("#f-reason").fill("新设跳蚤市场")
     page.locator("#save-button").click()
-    page.wait_for_selector("#editor-status[data-version='1']", state="attached")
+    # Issue 18: the new zone waits in a draft changeset; the page links to it.
+    page.wait_for_selector("#editor-status[data-draft]", state="attached")
+    assert not MarketZone.objects.filter(name="五一路跳蚤市场").exists()
+    assert page.locator("#draft-link").is_visible()
+    assert page.url.endswith("/staff/markets/new/")
+    publish_drafts_of(author)
 
     zone = MarketZone.objects.get(name="五一路跳蚤市场")
     assert zone.status == "proposed"
     assert zone.version == 1
-    assert page.url.endswith(f"/staff/markets/{zone.pk}/edit/")
     # 0.0008° of longitude x 0.0008° of latitude at 39.8°N: about 68.4 m x 88.8 m = 6,080 m².
     assert 5_800 < zone.boundary.transform(4542, clone=True).area < 6_300
     api = page.request.get(page.base_url + "/api/v1/markets/").json()
@@ -129,7 +153,11 @@ def test_two_tabs_conflict(page, login, browser, live_server, user_factory, city
         tab1_geometry = page.evaluate("JSON.stringify(window.zoneEditor.collectGeometry())")
         page.locator("#f-reason").fill("向西南扩展")
         page.locator("#save-button").click()
-        page.wait_for_selector("#editor-status[data-version='2']", state="attached")
+        # Tab 1's edit goes into its draft (issue 18); once that is published the zone is at 2.
+        page.wait_for_selector("#editor-status[data-draft]", state="attached")
+        zone.refresh_from_db()
+        assert zone.version == 1
+        publish_drafts_of(first_user)
 
         # Tab 2 (still at version 1) changes the capacity and saves: the conflict dialog opens.
         page2.locator("#f-capacity").fill("55")
@@ -179,7 +207,13 @@ def test_history_page_overlays_versions_and_restores(page, login, user_factory, 
     page.on("dialog", lambda dialog: dialog.accept())
     page.locator("#f-reason").fill("恢复原边界")
     page.locator("#history-versions > li").nth(1).locator(".restore-version").click()
-    page.wait_for_selector("#history-status[data-version='3']", state="attached")
+    # Restoring opens a new draft changeset (issue 18) and shows its review page.
+    page.wait_for_url("**/staff/changesets/*/")
+    draft = Changeset.objects.get(author=user)
+    assert page.url.endswith(f"/staff/changesets/{draft.pk}/")
+    zone.refresh_from_db()
+    assert zone.version == 2
+    publish_drafts_of(user)
     zone.refresh_from_db()
     assert bytes(zone.boundary.wkb) == original
     assert (zone.version, zone.capacity, zone.history.count()) == (3, 40, 3)
@@ -189,16 +223,19 @@ def test_history_page_overlays_versions_and_restores(page, login, user_factory, 
 @pytest.mark.django_db(transaction=True)
 def test_retire_and_restore_from_the_editor(page, login, user_factory, city, zone_factory):
     zone = zone_factory(name="夜市甲", boundary=metric_square(0, 0, 100))
-    login(user_factory("urban_management"))
+    author = user_factory("urban_management")
+    login(author)
     _open_editor(page, f"/staff/markets/{zone.pk}/edit/")
     page.wait_for_selector("#editor-status[data-version='1']", state="attached")
     page.locator("#retire-button").click()  # no reason yet: refused in the page
     assert page.locator("#error-reason").is_visible()
     page.locator("#f-reason").fill("道路施工")
     page.locator("#retire-button").click()
-    page.wait_for_selector("#editor-status[data-version='2']", state="attached")
-    assert page.locator("#retired-notice").is_visible()
-    assert page.locator("#save-button").is_disabled()
+    # The retirement waits in a draft (issue 18): the zone stays public until it is published.
+    page.wait_for_selector("#editor-status[data-draft]", state="attached")
+    zone.refresh_from_db()
+    assert zone.status == "active"
+    publish_drafts_of(author)
     zone.refresh_from_db()
     assert zone.status == "retired"
     public = page.request.get(page.base_url + "/markets/").text()
@@ -206,6 +243,8 @@ def test_retire_and_restore_from_the_editor(page, login, user_factory, city, zon
 
     page.reload()
     page.wait_for_selector("#editor-status[data-version='2']", state="attached")
+    assert page.locator("#retired-notice").is_visible()
+    assert page.locator("#save-button").is_disabled()
     page.locator("#f-reason").fill("施工结束")
     page.locator("#restore-button").click()
     page.wait_for_selector("#editor-status[data-version='3']", state="attached")

@@ -1,6 +1,7 @@
 """The zone editor's gaps found on the urban-management journey, in Debian's Chromium.
 
-A retired zone's status select, the page after a create (title, URL, links, retire button) and
+A retired zone's status select, the page after a create (its draft; once published the zone's
+editor with title, links, retire button) and
 the message when Geoman refuses a self-crossing point. These use ``login`` (force_login); the
 journey itself (test_journey_urban.py) signs in through the form.
 """
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from markets.models import MarketZone
+from markets.models import Changeset, MarketZone
+from tests.browser.test_editor import publish_drafts_of
 from tests.markets.test_api_editing import metric_square
 
 SHOTS = "/tmp/h4"
@@ -50,7 +52,8 @@ def test_retired_zone_shows_its_status(page, login, user_factory, city, zone_fac
 @pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
 def test_after_a_create_the_page_is_the_zone_s_editor(page, login, user_factory, city,
                                                       department, width, height):
-    login(user_factory("urban_management", department=department))
+    author = user_factory("urban_management", department=department)
+    login(author)
     _open_editor(page, "/staff/markets/new/", width, height)
     assert page.locator("#editor-title").text_content() == "新建集市区域"
     assert not page.locator("#retire-button").is_visible()
@@ -63,10 +66,17 @@ def test_after_a_create_the_page_is_the_zone_s_editor(page, login, user_factory,
     page.locator("#f-name").fill("新华路后备箱集市")
     page.locator("#f-reason").fill("新设")
     page.locator("#save-button").click()
-    page.wait_for_selector("#editor-status[data-version='1']", state="attached")
-
+    # Issue 18: the create waits in a draft changeset; the page stays the new-zone editor and
+    # links to the draft. Once published, the zone's own editor has its title, links, buttons.
+    page.wait_for_selector("#editor-status[data-draft]", state="attached")
+    draft = Changeset.objects.get(author=author)
+    assert page.url == f"{page.base_url}/staff/markets/new/"
+    assert page.locator("#draft-link").get_attribute("href") == f"/staff/changesets/{draft.pk}/"
+    assert not MarketZone.objects.filter(name="新华路后备箱集市").exists()
+    publish_drafts_of(author)
     zone = MarketZone.objects.get(name="新华路后备箱集市")
-    assert page.url == f"{page.base_url}/staff/markets/{zone.pk}/edit/"
+    _open_editor(page, f"/staff/markets/{zone.pk}/edit/", width, height)
+    page.wait_for_selector("#editor-status[data-version='1']", state="attached")
     assert page.locator("#editor-title").text_content() == "编辑 新华路后备箱集市"
     assert page.title().startswith("编辑 新华路后备箱集市 · ")
     history = page.locator("#history-link")
@@ -77,9 +87,14 @@ def test_after_a_create_the_page_is_the_zone_s_editor(page, login, user_factory,
     assert not page.locator("#restore-button").is_visible()
     page.screenshot(path=f"{SHOTS}/editor-after-create-{width}.png", full_page=True)
 
-    # The retire button works at once, without a reload.
+    # The retire button puts the retirement into a new draft, without a reload.
     page.locator("#f-reason").fill("选址取消")
     page.locator("#retire-button").click()
+    page.wait_for_selector("#editor-status[data-draft]", state="attached")
+    zone.refresh_from_db()
+    assert zone.status == "proposed"
+    publish_drafts_of(author)
+    page.reload()
     page.wait_for_selector("#editor-status[data-version='2']", state="attached")
     zone.refresh_from_db()
     assert zone.status == "retired"

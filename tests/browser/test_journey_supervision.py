@@ -1,8 +1,9 @@
 """Market supervision's journey from the login form: change a zone's goods, see them in public.
 
 Signs in as the README's demo account ``supervision`` (no force_login), opens a zone's rules from
-the rules list by clicking, saves new permitted goods, then signs out and reads the public page
-as anyone would. The page fixture fails the test on any console or page error.
+the rules list by clicking, saves new permitted goods into a draft changeset and submits it;
+``urban`` approves and publishes it; then the public page as anyone would read it. The page
+fixture fails the test on any console or page error.
 """
 
 from __future__ import annotations
@@ -38,12 +39,34 @@ def test_market_supervision_journey(page, signin, demo_city, width, height):
     page.get_by_label("允许经营的商品").fill("\n".join(NEW_GOODS))
     page.locator("#goods-form").get_by_label("修改原因").fill("按夏季经营方案调整经营范围")
     page.get_by_role("button", name="保存经营范围和摊主责任").click()
-    page.wait_for_url(f"**/staff/markets/{zone.pk}/rules/?saved=goods")
-    assert page.get_by_role("status").filter(has_text="已保存").is_visible()
+    # Issue 18: the goods wait in a draft changeset until someone else approves and publishes.
+    page.wait_for_url(f"**/staff/markets/{zone.pk}/rules/?saved=goods&changeset=*")
+    assert page.locator("#saved-draft").is_visible()
+    zone.refresh_from_db()
+    assert (zone.permitted_goods, zone.version) == (old_goods, 1)
+    page.locator("#saved-draft a").click()
+    page.wait_for_url("**/staff/changesets/*/")
+    page.locator("#submit-button").click()
+    page.wait_for_url("**/staff/changesets/*/?done=submit")
+    review_url = page.url.split("?")[0]
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_load_state()
+
+    # urban (urban management) reviews, approves and publishes it.
+    signin("urban", DEMO_PASSWORD)
+    page.goto(review_url)
+    page.locator("#approve-button").click()
+    page.wait_for_url("**/?done=approve")
+    page.locator("#publish-button").click()
+    page.wait_for_url("**/?done=publish")
     zone.refresh_from_db()
     assert zone.permitted_goods == NEW_GOODS
     assert zone.version == 2
     assert zone.updated_by.username == "supervision"
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_load_state()
+    signin("supervision", DEMO_PASSWORD)
+    page.goto(f"{page.base_url}/staff/markets/{zone.pk}/rules/")
 
     # The public page, from the rules page's link: the new goods, and only the rules link.
     page.get_by_role("link", name="公开页面").click()

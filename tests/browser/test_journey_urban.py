@@ -8,8 +8,10 @@ and the list's "retired" filter. The page fixture fails the test on any console 
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 
 from markets.models import MarketZone
+from tests.browser.test_editor import publish_drafts_of
 from tests.conftest import DEMO_PASSWORD
 
 SHOTS = "/tmp/h4"
@@ -69,7 +71,12 @@ def test_urban_management_journey(page, signin, demo_city):
     page.get_by_label("联系方式").fill("城管执法局 0937-1234567")
     page.get_by_label("修改原因").fill("新设后备箱集市")
     page.get_by_role("button", name="保存", exact=True).click()
-    page.wait_for_selector("#editor-status[data-version='1']", state="attached")
+    # Issue 18: each save lands in urban's draft changeset; a second urban-management user
+    # publishes it off-screen here (test_journey_changeset.py clicks through the review).
+    page.wait_for_selector("#editor-status[data-saves='1']", state="attached")
+    assert not MarketZone.objects.filter(name="南湖路后备箱集市").exists()
+    urban = User.objects.get(username="urban")
+    publish_drafts_of(urban)
 
     zone = MarketZone.objects.get(name="南湖路后备箱集市")
     assert (zone.status, zone.kind, zone.capacity, zone.department.code) == (
@@ -77,7 +84,11 @@ def test_urban_management_journey(page, signin, demo_city):
     # 0.0008° x 0.0008° at 39.77°N: 68.5 m x 88.8 m = about 6,080 m² in EPSG:4542.
     first_area = _area_m2(zone)
     assert 5_800 < first_area < 6_300
-    assert page.url == f"{page.base_url}/staff/markets/{zone.pk}/edit/"
+    page.goto(f"{page.base_url}/staff/markets/{zone.pk}/edit/")
+    page.wait_for_selector("#editor-status[data-version='1']", state="attached")
+    page.evaluate(
+        f"window.zoneEditor.map.setView([{LAT + 0.0004}, {LON + 0.0004}], 17, {{animate: false}})"
+    )
     assert page.locator("#editor-title").text_content() == "编辑 南湖路后备箱集市"
 
     # Reshape: Geoman's edit mode, drag the north-east corner 40 px further north-east.
@@ -91,7 +102,8 @@ def test_urban_management_journey(page, signin, demo_city):
     page.locator(".leaflet-pm-icon-edit").click()
     page.get_by_label("修改原因").fill("向东北扩展")
     page.get_by_role("button", name="保存", exact=True).click()
-    page.wait_for_selector("#editor-status[data-version='2']", state="attached")
+    page.wait_for_selector("#editor-status[data-saves='1']", state="attached")
+    publish_drafts_of(urban)
     zone.refresh_from_db()
     reshaped_area = _area_m2(zone)
     # Moving one corner of the square outward adds a triangle-pair: the zone grows.
@@ -106,17 +118,21 @@ def test_urban_management_journey(page, signin, demo_city):
     page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_label("修改原因").fill("恢复最初边界")
     versions.nth(1).get_by_role("button", name="恢复此版本").click()
-    page.wait_for_selector("#history-status[data-version='3']", state="attached")
+    # Restoring opens a draft changeset and its review page; published, it is version 3.
+    page.wait_for_url("**/staff/changesets/*/")
+    publish_drafts_of(urban)
     zone.refresh_from_db()
     assert zone.version == 3
     assert _area_m2(zone) == pytest.approx(first_area, abs=0.5)
 
     # Back to the editor, retire the zone.
-    page.locator("#edit-link").click()
-    page.wait_for_url(f"**/staff/markets/{zone.pk}/edit/")
+    page.goto(f"{page.base_url}/staff/markets/{zone.pk}/edit/")
     page.wait_for_selector("#editor-status[data-version='3']", state="attached")
     page.get_by_label("修改原因").fill("选址调整，撤销")
     page.get_by_role("button", name="撤销区域").click()
+    page.wait_for_selector("#editor-status[data-draft]", state="attached")
+    publish_drafts_of(urban)
+    page.reload()
     page.wait_for_selector("#editor-status[data-version='4']", state="attached")
     assert page.locator("#f-status").input_value() == "retired"
     zone.refresh_from_db()
