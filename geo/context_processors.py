@@ -4,11 +4,18 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.db.models import Extent
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from geo import roles
 from geo.basemap_pack import current_pack, effective_basemap
 from geo.models import CityBoundary
+
+
+def _orders_count(user) -> int:
+    from sites.orders.selectors import inbox_counts
+
+    return inbox_counts(user)["total"]
 
 
 def city_bbox() -> tuple[float, float, float, float]:
@@ -36,6 +43,10 @@ def portal(request) -> dict:
             "my_projects": roles.has_role(
                 user, roles.DEPARTMENT_STAFF, roles.PROJECT_OFFICE, roles.LEADERS
             ),
+            # Supervision orders: the inbox link and its count (one aggregate query, run
+            # only when a page's header shows it).
+            "orders": roles.is_staff_reader(user),
+            "orders_count": SimpleLazyObject(lambda: _orders_count(user)),
         },
         "map_config": {
             # Resolved per request: a pack loaded with load_basemap shows at once.

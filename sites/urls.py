@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from sites import import_views, placement_views, views
 from sites.briefing import views as briefing_views
@@ -19,4 +19,5 @@ urlpatterns = [
     path("staff/projects/unplaced/", placement_views.unplaced_queue, name="projects-unplaced"),
     path("staff/projects/<id:pk>/place/", placement_views.project_place, name="project-place"),
     path("staff/projects/", views.my_projects, name="my-projects"),
+    path("", include("sites.orders.urls")),
 ]

@@ -32,6 +32,8 @@ from sites.models import (
     Stage,
     WorkStatus,
 )
+from sites.orders import selectors as order_selectors
+from sites.orders import services as order_services
 
 
 def _labels(choices) -> dict[str, str]:
@@ -113,12 +115,17 @@ def map_user_config(user) -> dict:
         "department": code,
         "reportAll": roles.has_role(user, roles.PROJECT_OFFICE),
         "editZones": roles.has_role(user, roles.URBAN_MANAGEMENT),
+        "issueOrders": order_services.can_issue(user),
         "urlId": str(URL_ID),
         "urls": {
             "projectReport": reverse("project-detail", kwargs={"pk": URL_ID}) + "#report-form",
+            "orderIssue": f"{reverse('order-new')}?project={URL_ID}",
             "marketEdit": reverse("market-edit", kwargs={"pk": URL_ID}),
         },
-        "strings": {"report": _("Report progress"), "edit": _("Edit")},
+        "strings": {"report": _("Report progress"), "edit": _("Edit"),
+                    "issueOrder": _("Issue a supervision order"),
+                    "openOrders": _("Open supervision orders"),
+                    "overdueOrders": _("overdue")},
     }
 
 
@@ -245,6 +252,7 @@ def _project_context(
                 "actual_end": project.actual_end,
             }),
             "blocker_form": forms.get("blocker_form") or BlockerForm(),
+            **order_selectors.project_orders_context(request.user, project),
         }
     context["page_data"] = page_data
     return context

@@ -207,3 +207,13 @@ def current_light(project_id: int) -> str:
 
     qs = lights.annotate(Project.objects.filter(pk=project_id), as_of=None)
     return qs.annotate(now_light=F("light")).values_list("now_light", flat=True).first() or ""
+
+
+def project_orders_context(user, project) -> dict:
+    """What the project page shows of its orders: (order, colour) rows and the issue link."""
+    from sites.orders.services import can_issue
+
+    today = timezone.localdate()
+    cal = holiday_sets()
+    rows = [(o, order_colour(o, today, cal)) for o in orders().filter(project=project)]
+    return {"project_orders": rows, "can_issue_orders": can_issue(user)}

@@ -206,7 +206,17 @@ export function pointMarker(layerName, feature, latlng) {
     // Solid with a white ring, so a livelihood point never reads as a project of like colour.
     Object.assign(style, { color: "#ffffff", weight: 2, opacity: 1, fillOpacity: 1, radius: 6 });
   }
-  return L.circleMarker(latlng, style);
+  const marker = L.circleMarker(latlng, style);
+  const open = Number(feature.properties?.open_orders) || 0;
+  if (layerName === "projects" && open > 0) {
+    // Staff: a badge with the number of open supervision orders ("!" when one is overdue).
+    const overdue = Number(feature.properties.overdue_orders) || 0;
+    marker.bindTooltip(overdue ? `${open}!` : String(open), {
+      permanent: true, direction: "right", offset: [6, -8],
+      className: overdue ? "order-badge order-badge-overdue" : "order-badge",
+    });
+  }
+  return marker;
 }
 
 /** The icon of a cluster of project points: neutral, so it never reads as a stage colour. */
@@ -248,6 +258,15 @@ export function popupContent(layerName, feature) {
     list.append(dt, dd);
   }
   root.append(list);
+  if (layerName === "projects" && Number(props.open_orders) > 0) {
+    // Staff: the project's open supervision orders (the marker's badge says the same).
+    const orders = document.createElement("p");
+    orders.className = "popup-orders";
+    const overdue = Number(props.overdue_orders) || 0;
+    orders.textContent = `${mapUser.strings.openOrders || "Open orders"}: ${props.open_orders}`
+      + (overdue ? ` (${overdue} ${mapUser.strings.overdueOrders || "overdue"})` : "");
+    root.append(orders);
+  }
   if (feature.id !== undefined && feature.id !== null) {
     const detail = DETAIL_URLS[layerName](feature.id) + (layerName === "markets" ? "" : viewQuery());
     const actions = popupActions([
@@ -256,6 +275,8 @@ export function popupContent(layerName, feature) {
         "popup-report"],
       [layerName === "markets" ? zoneEditUrl(feature) : null, mapUser.strings.edit,
         "popup-edit"],
+      [layerName === "projects" && mapUser.issueOrders ? fillUrl(mapUser.urls.orderIssue, feature.id)
+        : null, mapUser.strings.issueOrder, "popup-order"],
     ]);
     root.append(actions);
   }
