@@ -143,9 +143,11 @@ def changeset_review_page(request: HttpRequest, pk: int) -> HttpResponse:
         "hours_start": selectors.review_start(changeset),
         "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
         "map_config": {
+            "previewUrl": f"/api/v1/changesets/{changeset.pk}/preview/",
             "edits": [
                 {
                     "id": r["edit"].pk,
+                    "zone": r["edit"].zone_id,
                     "name": r["name"],
                     "old": r["old_geometry"],
                     "new": r["new_geometry"],

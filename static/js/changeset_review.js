@@ -26,4 +26,22 @@ if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 18, padding: [20, 20] });
 else if (bboxToBounds(mapConfig.bbox)) map.fitBounds(bboxToBounds(mapConfig.bbox));
 node.dataset.before = String(before.getLayers().length);
 node.dataset.after = String(after.getLayers().length);
-node.dataset.ready = "true";
+
+// The other zones as they will look once published (the preview API, open or not at the
+// publish time), drawn thin under the edited ones.
+async function addPreview() {
+  const response = await fetch(config.previewUrl, { credentials: "same-origin" });
+  if (!response.ok) return;
+  const body = await response.json();
+  const edited = new Set(config.edits.map((e) => e.zone));
+  const others = body.features.filter((f) => !edited.has(f.id) && !f.properties.changeset);
+  const layer = L.geoJSON({ type: "FeatureCollection", features: others }, {
+    style: (f) => ({ color: f.properties.open_now ? "#b45309" : "#8a94a3", weight: 1, fillOpacity: 0.1 }),
+    interactive: true,
+  }).addTo(map);
+  layer.eachLayer((l) => l.bindTooltip(l.feature.properties.name));
+  layer.bringToBack();
+  node.dataset.preview = String(others.length);
+}
+
+addPreview().finally(() => { node.dataset.ready = "true"; });

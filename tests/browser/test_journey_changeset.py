@@ -75,11 +75,14 @@ def test_changeset_journey(page, signin, demo_city):
     # The reviewer.
     signin("urban2", DEMO_PASSWORD)
     page.goto(page.base_url + "/staff/changesets/")
+    page.screenshot(path=f"{SHOTS}/changeset-list.png", full_page=True)
     page.locator(f"#changesets tr[data-changeset='{draft.pk}'] th a").click()
     page.wait_for_url(f"**/staff/changesets/{draft.pk}/")
     page.wait_for_selector("#changeset-map[data-ready=true]", state="attached")
     assert page.locator("#changeset-map").get_attribute("data-after") == "1"
     assert page.locator("#changeset-map path.leaflet-interactive").count() >= 1
+    # The demo's 7 zones drawn as they will look once published, under the new one.
+    assert page.locator("#changeset-map").get_attribute("data-preview") == "7"
     area_cell = page.locator(f"#edit-{edit.pk} .area-after").text_content()
     assert area_cell.endswith("m²")
     assert "南湖路后备箱集市" in page.locator(f"#edit-{edit.pk} .attribute-table").text_content()
