@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('requirement', models.TextField(verbose_name='requirement')),
                 ('severity', models.CharField(choices=[('general', 'General'), ('urgent', 'Urgent'), ('critical', 'Critical')], default='general', max_length=10, verbose_name='severity')),
                 ('deadline', models.DateField(verbose_name='deadline')),
-                ('state', models.CharField(choices=[('issued', 'Issued'), ('signed', 'Signed for'), ('in_progress', 'In progress'), ('submitted', 'Submitted for closure'), ('closed', 'Closed'), ('returned', 'Sent back')], default='issued', max_length=12, verbose_name='state')),
+                ('state', models.CharField(choices=[('issued', 'Issued'), ('signed', 'Signed for'), ('in_progress', 'In progress'), ('submitted', 'Submitted for closure'), ('closed', 'Closed (销号)'), ('returned', 'Sent back')], default='issued', max_length=12, verbose_name='state')),
                 ('light_at_issue', models.CharField(blank=True, max_length=6, verbose_name='light when issued')),
                 ('issued_at', models.DateTimeField(verbose_name='issued at')),
                 ('signed_at', models.DateTimeField(blank=True, null=True, verbose_name='signed at')),
@@ -121,7 +121,7 @@ class Migration(migrations.Migration):
                 ('requirement', models.TextField(verbose_name='requirement')),
                 ('severity', models.CharField(choices=[('general', 'General'), ('urgent', 'Urgent'), ('critical', 'Critical')], default='general', max_length=10, verbose_name='severity')),
                 ('deadline', models.DateField(verbose_name='deadline')),
-                ('state', models.CharField(choices=[('issued', 'Issued'), ('signed', 'Signed for'), ('in_progress', 'In progress'), ('submitted', 'Submitted for closure'), ('closed', 'Closed'), ('returned', 'Sent back')], default='issued', max_length=12, verbose_name='state')),
+                ('state', models.CharField(choices=[('issued', 'Issued'), ('signed', 'Signed for'), ('in_progress', 'In progress'), ('submitted', 'Submitted for closure'), ('closed', 'Closed (销号)'), ('returned', 'Sent back')], default='issued', max_length=12, verbose_name='state')),
                 ('light_at_issue', models.CharField(blank=True, max_length=6, verbose_name='light when issued')),
                 ('issued_at', models.DateTimeField(verbose_name='issued at')),
                 ('signed_at', models.DateTimeField(blank=True, null=True, verbose_name='signed at')),
@@ -145,7 +145,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='orderreply',
             name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='replies', to='sites.supervisionorder', verbose_name='order'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='replies', to='sites.supervisionorder', verbose_name='supervision order'),
         ),
         migrations.CreateModel(
             name='HistoricalOrderReply',
@@ -161,7 +161,7 @@ class Migration(migrations.Migration):
                 ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
                 ('author', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='author')),
                 ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('order', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='sites.supervisionorder', verbose_name='order')),
+                ('order', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='sites.supervisionorder', verbose_name='supervision order')),
             ],
             options={
                 'verbose_name': 'historical order reply',

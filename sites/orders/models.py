@@ -59,7 +59,7 @@ class OrderState(models.TextChoices):
     SIGNED = "signed", _("Signed for")
     IN_PROGRESS = "in_progress", _("In progress")
     SUBMITTED = "submitted", _("Submitted for closure")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", _("Closed (销号)")
     RETURNED = "returned", _("Sent back")
 
 
@@ -169,7 +169,8 @@ class ReplyKind(models.TextChoices):
 
 class OrderReply(models.Model):
     order = models.ForeignKey(
-        SupervisionOrder, models.CASCADE, related_name="replies", verbose_name=_("order")
+        SupervisionOrder, models.CASCADE, related_name="replies",
+        verbose_name=_("supervision order"),
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="order_replies",

@@ -131,6 +131,25 @@ export function reportUrl(feature) {
   return (mapUser.reportAll || own) ? fillUrl(mapUser.urls.projectReport, feature.id) : null;
 }
 
+/** The popup link (url, label, class) that issues an order on a project: leaders and the
+ * project office only (url null for others, so popupActions leaves it out). */
+export function orderIssueLink(feature) {
+  const url = mapUser.issueOrders ? fillUrl(mapUser.urls.orderIssue, feature.id) : null;
+  return [url, mapUser.strings.issueOrder, "popup-order"];
+}
+
+/** A popup line with the project's open supervision orders (staff), or null when none. */
+export function openOrdersLine(properties) {
+  const open = Number(properties?.open_orders) || 0;
+  if (!open) return null;
+  const overdue = Number(properties.overdue_orders) || 0;
+  const line = document.createElement("p");
+  line.className = "popup-orders";
+  line.textContent = `${mapUser.strings.openOrders || "Open orders"}: ${open}`
+    + (overdue ? ` (${overdue} ${mapUser.strings.overdueOrders || "overdue"})` : "");
+  return line;
+}
+
 /** The boundary-editor URL of a market zone for urban management (and admins), else null. */
 export function zoneEditUrl(feature) {
   return mapUser.editZones ? fillUrl(mapUser.urls.marketEdit, feature.id) : null;
@@ -258,15 +277,6 @@ export function popupContent(layerName, feature) {
     list.append(dt, dd);
   }
   root.append(list);
-  if (layerName === "projects" && Number(props.open_orders) > 0) {
-    // Staff: the project's open supervision orders (the marker's badge says the same).
-    const orders = document.createElement("p");
-    orders.className = "popup-orders";
-    const overdue = Number(props.overdue_orders) || 0;
-    orders.textContent = `${mapUser.strings.openOrders || "Open orders"}: ${props.open_orders}`
-      + (overdue ? ` (${overdue} ${mapUser.strings.overdueOrders || "overdue"})` : "");
-    root.append(orders);
-  }
   if (feature.id !== undefined && feature.id !== null) {
     const detail = DETAIL_URLS[layerName](feature.id) + (layerName === "markets" ? "" : viewQuery());
     const actions = popupActions([
@@ -275,8 +285,6 @@ export function popupContent(layerName, feature) {
         "popup-report"],
       [layerName === "markets" ? zoneEditUrl(feature) : null, mapUser.strings.edit,
         "popup-edit"],
-      [layerName === "projects" && mapUser.issueOrders ? fillUrl(mapUser.urls.orderIssue, feature.id)
-        : null, mapUser.strings.issueOrder, "popup-order"],
     ]);
     root.append(actions);
   }

@@ -5,7 +5,8 @@
 
 import { readJSON } from "./basemap.js";
 import {
-  DETAIL_URLS, LIGHT_COLORS, LIGHT_DASHES, MILESTONE_PALETTE, popupActions, reportUrl, viewQuery,
+  DETAIL_URLS, LIGHT_COLORS, LIGHT_DASHES, MILESTONE_PALETTE, openOrdersLine, orderIssueLink,
+  popupActions, reportUrl, viewQuery,
 } from "./map.js";
 
 const L = window.L;
@@ -176,9 +177,12 @@ export function projectPopup(feature) {
     box.append(reasons);
     root.append(box);
   }
+  const orders = openOrdersLine(p);
+  if (orders) root.append(orders);
   root.append(popupActions([
     [DETAIL_URLS.projects(feature.id) + viewQuery(), S.details, "popup-details"],
     [reportUrl(feature), S.report, "popup-report"],
+    orderIssueLink(feature),
   ]));
   return root;
 }
