@@ -4,6 +4,11 @@ Rows are matched by their natural key (code, name, date, …): missing rows are 
 rows that differ from the fixtures are updated in place, and nothing else is touched, so a
 second run on a loaded database writes nothing. The fixture files are generated once by
 ``fixtures/generate.py`` and committed.
+
+This module loads what every app shares (the city, departments, leaders, districts, the context
+layers, the accounts) and the tools to load the rest. Each app loads its own data: its
+``AppConfig.demo_parts`` names a loader per stage (``STAGES``), called in INSTALLED_APPS order
+with the LoadResult and the shared ``Reference``.
 """
 
 from __future__ import annotations
@@ -16,17 +21,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import models, transaction
+from django.utils.module_loading import import_string
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from geo.models import CityBoundary, ContextFeature, Department, District, Leader, StaffProfile
 from geo.roles import ALL_ROLES
-from markets.models import CalendarException, Closure, MarketZone
-from sites.models import Blocker, LivelihoodWork, Milestone, ProgressReport, Project
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
 DEMO_PASSWORD = "demo-pass-2026"  # published in fixtures/README.md: demo databases only
@@ -37,6 +42,9 @@ REFUSED_WITHOUT_DEBUG = (
 )
 
 Row = dict[str, Any]
+# When each app's demo parts run: the tables others refer to (the holiday calendar), the
+# layers, then what happens on them (orders, reports), which may refer to the accounts.
+STAGES = ("reference", "layers", "activity")
 SIZE_ORDER = (
     "progress reports",
     "blockers",
@@ -82,24 +90,24 @@ class LoadResult:
         )
 
 
-def _read(name: str) -> Any:
+def read_fixture(name: str) -> Any:
     return json.loads((FIXTURES_DIR / name).read_text(encoding="utf-8"))
 
 
-def _geom(geojson: dict) -> GEOSGeometry:
+def geometry(geojson: dict) -> GEOSGeometry:
     return GEOSGeometry(json.dumps(geojson), srid=4326)
 
 
-def _date(value: str | None) -> dt.date | None:
+def iso_date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def _money(value: float | int | None) -> Decimal | None:
+def money(value: float | int | None) -> Decimal | None:
     # Via str(): the JSON number 1234.5 becomes Decimal("1234.5"), not its binary expansion.
     return None if value is None else Decimal(str(value))
 
 
-def _sync(
+def sync(
     result: LoadResult,
     label: str,
     model: type[models.Model],
@@ -161,24 +169,33 @@ def _sync(
     return by_key
 
 
-def _load_reference(result: LoadResult) -> tuple[dict, dict, dict]:
-    ref = _read("reference.json")
+@dataclass(frozen=True)
+class Reference:
+    """The shared rows the apps' parts refer to, by their fixture keys: code/name -> pk."""
+
+    departments: dict[str, int]
+    leaders: dict[str, int]
+    districts: dict[str, int]
+
+
+def _load_reference(result: LoadResult) -> Reference:
+    ref = read_fixture("reference.json")
     city = ref["city"]
-    _sync(
+    sync(
         result,
         "city boundary",
         CityBoundary,
-        [{"name": city["name"], "geom": _geom(city["geom"])}],
+        [{"name": city["name"], "geom": geometry(city["geom"])}],
         ("name",),
     )
-    departments = _sync(result, "departments", Department, ref["departments"], ("code",))
-    leaders = _sync(result, "leaders", Leader, ref["leaders"], ("name",))
-    districts = _sync(
+    departments = sync(result, "departments", Department, ref["departments"], ("code",))
+    leaders = sync(result, "leaders", Leader, ref["leaders"], ("name",))
+    districts = sync(
         result,
         "districts",
         District,
         [
-            {"code": d["code"], "name": d["name"], "geom": _geom(d["geom"])}
+            {"code": d["code"], "name": d["name"], "geom": geometry(d["geom"])}
             for d in ref["districts"]
         ],
         ("code",),
@@ -190,199 +207,31 @@ def _load_reference(result: LoadResult) -> tuple[dict, dict, dict]:
             "leaders": len(ref["leaders"]),
         }
     )
-    return (
-        {code: obj.pk for (code,), obj in departments.items()},
-        {name: obj.pk for (name,), obj in leaders.items()},
-        {code: obj.pk for (code,), obj in districts.items()},
+    return Reference(
+        departments={code: obj.pk for (code,), obj in departments.items()},
+        leaders={name: obj.pk for (name,), obj in leaders.items()},
+        districts={code: obj.pk for (code,), obj in districts.items()},
     )
 
 
 def _load_context(result: LoadResult) -> None:
     """Main roads and the river (fixtures/context.geojson), drawn under every map."""
-    features = _read("context.geojson")["features"]
+    features = read_fixture("context.geojson")["features"]
     rows = [
         {
             "kind": f["properties"]["kind"],
             "name": f["properties"]["name"],
-            "geom": _geom(f["geometry"]),
+            "geom": geometry(f["geometry"]),
         }
         for f in features
     ]
-    _sync(result, "roads and rivers", ContextFeature, rows, ("kind", "name"))
+    sync(result, "roads and rivers", ContextFeature, rows, ("kind", "name"))
     result.sizes["roads and rivers"] = len(rows)
 
 
-def _load_projects(result: LoadResult, dept: dict, leader: dict, district: dict) -> None:
-    features = _read("projects.geojson")["features"]
-    money_fields = (
-        "total_investment",
-        "planned_investment_year",
-        "completed_investment_year",
-        "bond_requested",
-        "bond_approved",
-    )
-    date_fields = (
-        "planned_start",
-        "planned_end",
-        "actual_start",
-        "actual_end",
-        "stats_applied_on",
-        "stats_registered_on",
-    )
-    rows = []
-    for feature in features:
-        p = feature["properties"]
-        row = {k: v for k, v in p.items() if k not in ("reports", "blockers")}
-        row.update({k: _money(p[k]) for k in money_fields})
-        row.update({k: _date(p[k]) for k in date_fields})
-        row["percent_complete"] = _money(p["percent_complete"])
-        row["lead_department_id"] = dept[row.pop("lead_department")]
-        row["leader_id"] = leader[row.pop("leader")]
-        row["district_id"] = district[row.pop("district")]
-        row["geom"] = _geom(feature["geometry"])
-        rows.append(row)
-    projects = _sync(result, "projects", Project, rows, ("code",))
-    ids = [obj.pk for obj in projects.values()]
-
-    reports, blockers = [], []
-    for feature in features:
-        p = feature["properties"]
-        project_id = projects[(p["code"],)].pk
-        for r in p["reports"]:
-            reports.append(
-                {
-                    "project_id": project_id,
-                    "month": dt.date.fromisoformat(r["month"] + "-01"),
-                    "stage": r["stage"],
-                    "completed_investment": _money(r["completed_investment"]),
-                    "percent_complete": _money(r["percent_complete"]),
-                    "note": r["note"],
-                    "reported_at": dt.datetime.fromisoformat(r["reported_at"]),
-                }
-            )
-        for b in p["blockers"]:
-            blockers.append(
-                {
-                    "project_id": project_id,
-                    "kind": b["kind"],
-                    "description": b["description"],
-                    "raised_on": _date(b["raised_on"]),
-                    "resolved": b["resolved"],
-                    "resolved_on": _date(b["resolved_on"]),
-                }
-            )
-    _sync(
-        result,
-        "progress reports",
-        ProgressReport,
-        reports,
-        ("project_id", "month"),
-        ProgressReport.objects.filter(project_id__in=ids),
-    )
-    _sync(
-        result,
-        "blockers",
-        Blocker,
-        blockers,
-        ("project_id", "kind", "raised_on"),
-        Blocker.objects.filter(project_id__in=ids),
-    )
-    new = sum(1 for f in features if f["properties"]["build_type"] == "new")
-    result.sizes.update(
-        {
-            "projects": len(features),
-            "new projects": new,
-            "continuing projects": len(features) - new,
-            "progress reports": len(reports),
-            "blockers": len(blockers),
-        }
-    )
-
-
-def _load_livelihood(result: LoadResult, dept: dict, leader: dict, district: dict) -> None:
-    features = _read("livelihood.geojson")["features"]
-    rows = []
-    for feature in features:
-        p = feature["properties"]
-        row = {k: v for k, v in p.items() if k != "milestones"}
-        row["total_investment"] = _money(p["total_investment"])
-        row["percent_complete"] = _money(p["percent_complete"])
-        row["lead_department_id"] = dept[row.pop("lead_department")]
-        row["leader_id"] = leader[row.pop("leader")]
-        row["district_id"] = district[row.pop("district")]
-        row["geom"] = _geom(feature["geometry"])
-        rows.append(row)
-    works = _sync(result, "livelihood works", LivelihoodWork, rows, ("code",))
-    milestones = [
-        {
-            "work_id": works[(f["properties"]["code"],)].pk,
-            "seq": seq,
-            "name": m["name"],
-            "planned_date": _date(m["planned_date"]),
-            "actual_date": _date(m["actual_date"]),
-        }
-        for f in features
-        for seq, m in enumerate(f["properties"]["milestones"], start=1)
-    ]
-    _sync(
-        result,
-        "milestones",
-        Milestone,
-        milestones,
-        ("work_id", "seq"),
-        Milestone.objects.filter(work_id__in=[w.pk for w in works.values()]),
-    )
-    result.sizes.update({"livelihood works": len(features), "milestones": len(milestones)})
-
-
-def _load_markets(result: LoadResult, dept: dict, district: dict) -> None:
-    features = _read("markets.geojson")["features"]
-    rows = []
-    for feature in features:
-        p = feature["properties"]
-        row = {k: v for k, v in p.items() if k != "closures"}
-        row.setdefault("status_reason", "")
-        row["district_id"] = district[row.pop("district")]
-        # Urban management (城管执法局) manages every market zone.
-        row["department_id"] = dept["cgzfj"]
-        row["boundary"] = _geom(feature["geometry"])
-        rows.append(row)
-    zones = _sync(result, "market zones", MarketZone, rows, ("name",), bump_version=True)
-    closures = [
-        {
-            "zone_id": zones[(f["properties"]["name"],)].pk,
-            "start": dt.datetime.fromisoformat(c["start"]),
-            "end": dt.datetime.fromisoformat(c["end"]),
-            "reason": c["reason"],
-        }
-        for f in features
-        for c in f["properties"]["closures"]
-    ]
-    _sync(
-        result,
-        "closures",
-        Closure,
-        closures,
-        ("zone_id", "start"),
-        Closure.objects.filter(zone_id__in=[z.pk for z in zones.values()]),
-    )
-    calendar = [
-        {"date": _date(day["date"]), "kind": day["kind"], "name": day["name"]}
-        for day in _read("calendar.json")["calendar"]
-    ]
-    _sync(result, "calendar days", CalendarException, calendar, ("date",))
-    result.sizes.update(
-        {
-            "market zones": len(features),
-            "closures": len(closures),
-            "calendar days": len(calendar),
-        }
-    )
-
-
-def _load_accounts(result: LoadResult, dept: dict) -> None:
+def _load_accounts(result: LoadResult, dept: dict[str, int]) -> None:
     """One account per role; the password is set only when an account is created."""
-    spec = _read("accounts.json")["accounts"]
+    spec = read_fixture("accounts.json")["accounts"]
     users = {
         u.username: u
         for u in User.objects.filter(username__in=[a["username"] for a in spec])
@@ -427,23 +276,24 @@ def _load_accounts(result: LoadResult, dept: dict) -> None:
     result.sizes["accounts"] = len(spec)
 
 
+def _parts(stage: str) -> list:
+    """Each app's loader for ``stage`` (``AppConfig.demo_parts``), in INSTALLED_APPS order."""
+    found = []
+    for config in apps.get_app_configs():
+        path = getattr(config, "demo_parts", {}).get(stage)
+        if path:
+            found.append(import_string(path))
+    return found
+
+
 def demo_load() -> LoadResult:
     """Load or refresh the demo city; returns what was created and updated."""
     result = LoadResult()
     with transaction.atomic():
-        dept, leader, district = _load_reference(result)
+        reference = _load_reference(result)
         _load_context(result)
-        _load_projects(result, dept, leader, district)
-        _load_livelihood(result, dept, leader, district)
-        _load_markets(result, dept, district)
-        _load_accounts(result, dept)
-        _load_reports(result)
+        _load_accounts(result, reference.departments)
+        for stage in STAGES:
+            for part in _parts(stage):
+                part(result, reference)
     return result
-
-
-def _load_reports(result: LoadResult) -> None:
-    from markets.reports.demo import load_demo_reports  # the reports' own loader
-
-    counts = load_demo_reports()
-    result.created["problem reports"] += counts["created"]
-    result.sizes["problem reports"] = counts["total"]

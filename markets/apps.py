@@ -5,6 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class MarketsConfig(AppConfig):
     name = "markets"
     verbose_name = _("Night-economy markets")
+    # geo.demo.STAGES -> this app's demo loaders
+    demo_parts = {
+        "reference": "markets.demo.load_calendar",
+        "layers": "markets.demo.load_zones",
+        "activity": "markets.demo.load_reports",
+    }
 
     def ready(self) -> None:
         from markets.api import openapi  # noqa: F401 (registers the endpoints' schema)

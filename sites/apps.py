@@ -6,6 +6,8 @@ class SitesConfig(AppConfig):
     name = "sites"
     label = "sites"
     verbose_name = _("Key projects and livelihood works")
+    # geo.demo.STAGES -> this app's demo loader
+    demo_parts = {"layers": "sites.demo.load_layers", "activity": "sites.orders.demo.load_orders"}
 
     def ready(self) -> None:
         from sites.api import openapi  # noqa: F401 (registers the endpoints' schema)
