@@ -125,23 +125,26 @@ def _zone_values(zone: MarketZone | None) -> dict:
     }
 
 
-def _areas(edit: ZoneEdit) -> tuple[float | None, float | None]:
-    """Old and new area in m², measured by PostGIS in the metric CRS (EPSG:4542)."""
-    row = (
-        ZoneEdit.objects.filter(pk=edit.pk)
-        .annotate(
-            old_m2=Cast(Area(Transform("zone__boundary", settings.METRIC_SRID)), FloatField()),
-            new_m2=Cast(Area(Transform("boundary", settings.METRIC_SRID)), FloatField()),
-        )
-        .values_list("old_m2", "new_m2")
-        .get()
+def _area_m2(qs: QuerySet, field: str) -> float | None:
+    """Area of ``field`` on the first row of ``qs`` in m², by PostGIS in EPSG:4542."""
+    return (
+        qs.annotate(area=Cast(Area(Transform(field, settings.METRIC_SRID)), FloatField()))
+        .values_list("area", flat=True)
+        .first()
     )
-    old_m2, new_m2 = row
-    if edit.boundary is None:
-        new_m2 = old_m2
-    if edit.kind == EditKind.RETIRE:
-        new_m2 = None
-    return old_m2, new_m2
+
+
+def _base_of(edit: ZoneEdit):
+    """The zone as the edit was drawn on: live until published, then its history row."""
+    if edit.kind == EditKind.CREATE or edit.zone_id is None:
+        return None, None
+    if edit.result_version is None:
+        return edit.zone, MarketZone.objects.filter(pk=edit.zone_id)
+    rows = MarketZone.history.filter(id=edit.zone_id, version=edit.base_version).order_by(
+        "-history_date", "-history_id"
+    )
+    record = rows.first()
+    return record, rows[:1] if record is not None else None
 
 
 def _outside_city_m2(edit: ZoneEdit) -> float:
@@ -164,15 +167,21 @@ def _hours_days(values: dict, start: dt.date) -> list[dict]:
 
 def edit_review(edit: ZoneEdit, *, start: dt.date) -> dict:
     """Everything the review page shows for one edit: shapes, area change, overlaps, tables."""
-    zone = edit.zone if edit.kind != EditKind.CREATE or edit.result_version else None
-    before = _zone_values(zone) if edit.kind != EditKind.CREATE else {}
+    base, base_rows = _base_of(edit)
+    before = _zone_values(base)
     after = {**before, **edit.fields}
     if edit.kind == EditKind.RETIRE:
         after["status"] = ZoneStatus.RETIRED
-    old_m2, new_m2 = _areas(edit)
+    old_m2 = _area_m2(base_rows, "boundary") if base_rows is not None else None
+    if edit.kind == EditKind.RETIRE:
+        new_m2 = None
+    elif edit.boundary is not None:
+        new_m2 = _area_m2(ZoneEdit.objects.filter(pk=edit.pk), "boundary")
+    else:
+        new_m2 = old_m2
     change_m2 = None if old_m2 is None or new_m2 is None else new_m2 - old_m2
     change_pct = (change_m2 / old_m2 * 100) if change_m2 is not None and old_m2 else None
-    new_geom = edit.boundary if edit.boundary is not None else (zone.boundary if zone else None)
+    new_geom = edit.boundary if edit.boundary is not None else (base.boundary if base else None)
     overlaps = []
     if new_geom is not None and edit.kind != EditKind.RETIRE:
         overlaps = [
@@ -201,13 +210,11 @@ def edit_review(edit: ZoneEdit, *, start: dt.date) -> dict:
     return {
         "edit": edit,
         "name": after.get("name") or "",
-        "old_geometry": json.loads(zone.boundary.geojson)
-        if zone and not edit.result_version
-        else None,
+        "old_geometry": json.loads(base.boundary.geojson) if base is not None else None,
         "new_geometry": json.loads(new_geom.geojson)
         if new_geom is not None and edit.kind != EditKind.RETIRE
         else None,
-        "old_m2": old_m2 if edit.kind != EditKind.CREATE else None,
+        "old_m2": old_m2,
         "new_m2": new_m2,
         "change_m2": change_m2,
         "change_pct": change_pct,

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role
 from markets import schedule
@@ -86,12 +87,12 @@ def _act(request: HttpRequest, changeset: Changeset, action: str) -> None:
 
 
 DONE = {
-    "submit": _("Submitted for review."),
-    "approve": _("Approved. Publish it now or schedule it."),
-    "send_back": _("Sent back to its author."),
-    "publish": _("Published: the public sees these changes now."),
-    "schedule": _("Scheduled."),
-    "comment": _("Comment saved."),
+    "submit": gettext_lazy("Submitted for review."),
+    "approve": gettext_lazy("Approved. Publish it now or schedule it."),
+    "send_back": gettext_lazy("Sent back to its author."),
+    "publish": gettext_lazy("Published: the public sees these changes now."),
+    "schedule": gettext_lazy("Scheduled."),
+    "comment": gettext_lazy("Comment saved."),
 }
 
 
@@ -131,7 +132,7 @@ def changeset_review_page(request: HttpRequest, pk: int) -> HttpResponse:
         "reviews": reviews,
         "conflicts": conflicts,
         "error": error,
-        "done": DONE.get(request.GET.get("done", ""), ""),
+        "done": str(DONE.get(request.GET.get("done", ""), "")),
         "is_author": is_author,
         "can_submit": is_author
         and changeset.state in (ChangesetState.DRAFT, ChangesetState.SENT_BACK),

@@ -83,6 +83,10 @@ def test_approve_publish_and_the_zone_history_names_the_changeset(submitted, urb
     assert history[0]["changeset"] == {"id": submitted.pk, "comment": "扩大新华路集市",
                                        "author": "urban", "reviewer": "urban2"}
     assert history[1]["changeset"] is None
+    # Once published, the page still compares with the version the edit was drawn on.
+    text = client.get(url).content.decode()
+    assert "+4400.0 m² (+44.0 %)" in text
+    assert 'data-field="capacity"' in text
 
 
 def test_scheduling_in_the_past_on_the_page_is_400(submitted, urban2):
