@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     from django.utils import translation
 
     from markets import hours, schedule, selectors
-    from markets.calendar import load_calendar
+    from markets.selectors import load_calendar
 
     setup_test_environment()  # the test client's ALLOWED_HOSTS ("testserver")
     rng = random.Random(4)

@@ -3,7 +3,8 @@
 China moves working days around its public holidays (调休): a weekday may be a holiday and a
 weekend day may be a make-up working day. opening-hours-py's own Chinese holiday data are
 incomplete, so the portal never asks it for holidays; ``markets.models.CalendarException`` is the
-source of truth. A year without entries simply has no holidays: every day is its plain weekday.
+source of truth (``markets.selectors.load_calendar`` reads it). A year without entries simply has
+no holidays: every day is its plain weekday. This module reads no table: the calendar is passed in.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from markets.models import CalendarException, DayKind
-
+# The kinds of day in the holiday table (markets.models.DayKind's values).
+HOLIDAY_KIND = "holiday"
+WORKDAY_KIND = "workday"
 SATURDAY = 5
 SUNDAY = 6
 
@@ -38,7 +40,7 @@ HOLIDAY = DayRule(holiday=True)
 
 @dataclass(frozen=True)
 class HolidayCalendar:
-    """Public holidays and make-up working days by date (``DayKind`` values), with their names."""
+    """Public holidays and make-up working days by date (HOLIDAY_KIND, WORKDAY_KIND), with names."""
 
     kinds: Mapping[dt.date, str] = field(default_factory=dict)
     names: Mapping[dt.date, str] = field(default_factory=dict)
@@ -68,9 +70,9 @@ class HolidayCalendar:
     def day_rule(self, day: dt.date) -> DayRule:
         """How ``day`` is evaluated (see ``DayRule``)."""
         kind = self.kinds.get(day)
-        if kind == DayKind.HOLIDAY:
+        if kind == HOLIDAY_KIND:
             return HOLIDAY
-        if kind == DayKind.WORKDAY:
+        if kind == WORKDAY_KIND:
             if day.weekday() == SATURDAY:
                 return DayRule(shift_days=-1)
             if day.weekday() == SUNDAY:
@@ -92,10 +94,3 @@ class HolidayCalendar:
 
 
 EMPTY = HolidayCalendar()
-
-
-def load_calendar() -> HolidayCalendar:
-    """The whole holiday table (a few dozen rows a year) in one query."""
-    return HolidayCalendar.from_entries(
-        CalendarException.objects.values_list("date", "kind", "name")
-    )

@@ -27,9 +27,9 @@ from geo.api.params import (
     validate_query,
 )
 from markets import hours_text
-from markets.calendar import HolidayCalendar, load_calendar
-from markets.models import Closure
+from markets.calendar import HolidayCalendar
 from markets.schedule import ClosureSpan, ZoneHours, local
+from markets.selectors import closures_by_zone, load_calendar
 
 MAX_DAYS = 31
 DEFAULT_DAYS = 7
@@ -172,19 +172,6 @@ HOURS_PARAMS = (
 
 def parse_hours_filters(params: Mapping[str, str]) -> HoursFilters:
     return HoursFilters(**validate_query(params, HOURS_PARAMS))
-
-
-def closures_by_zone(
-    zone_ids: Iterable[int], *, since: dt.datetime
-) -> dict[int, list[ClosureSpan]]:
-    """Closures of the zones that end after ``since`` (earlier ones cannot matter)."""
-    out: dict[int, list[ClosureSpan]] = {}
-    rows = Closure.objects.filter(zone_id__in=list(zone_ids), end__gt=since).values_list(
-        "zone_id", "start", "end", "reason"
-    )
-    for zone_id, start, end, reason in rows:
-        out.setdefault(zone_id, []).append(ClosureSpan(local(start), local(end), reason))
-    return out
 
 
 def hours_of(

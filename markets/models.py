@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.gis.db import models
@@ -12,6 +13,8 @@ from simple_history.models import HistoricalRecords
 
 from geo.audit import AuditedHistory
 from geo.models import Department, District, valid_geometry
+from markets.calendar import HOLIDAY_KIND, WORKDAY_KIND, HolidayCalendar
+from markets.schedule import ClosureSpan, HoursState, ZoneHours, local
 
 
 class ZoneKind(models.TextChoices):
@@ -80,25 +83,29 @@ class MarketZone(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def state_at(self, moment: dt.datetime):
+    def state_at(
+        self,
+        moment: dt.datetime,
+        *,
+        calendar: HolidayCalendar,
+        closures: Sequence[ClosureSpan],
+    ) -> HoursState:
         """Open or not at ``moment`` (any zone; naive = Asia/Shanghai), with next change and text.
 
-        The rule is parsed once per distinct string (markets.schedule caches it); closures
-        override the hours and the staff holiday table decides PH days. Layer endpoints
-        evaluate many zones at once through markets.hours instead of calling this per zone.
+        The caller passes the holiday table and the zone's closures (``markets.selectors``
+        reads them: ``load_calendar``, ``closures_by_zone``); the rule is parsed once per
+        distinct string (markets.schedule caches it), closures override the hours and the
+        calendar decides PH days. Layer endpoints evaluate many zones at once through
+        markets.hours instead of calling this per zone.
         """
-        from markets.calendar import load_calendar
-        from markets.schedule import ClosureSpan, ZoneHours, local
-
-        moment = local(moment)
-        closures = [
-            ClosureSpan(c.start, c.end, c.reason) for c in self.closures.filter(end__gt=moment)
-        ]
         hours = ZoneHours(
-            opening_hours=self.opening_hours, status=self.status,
-            status_reason=self.status_reason, closures=closures, calendar=load_calendar(),
+            opening_hours=self.opening_hours,
+            status=self.status,
+            status_reason=self.status_reason,
+            closures=list(closures),
+            calendar=calendar,
         )
-        return hours.state_at(moment)
+        return hours.state_at(local(moment))
 
 
 class Closure(models.Model):
@@ -132,8 +139,8 @@ class Closure(models.Model):
 
 
 class DayKind(models.TextChoices):
-    HOLIDAY = "holiday", _("Public holiday")
-    WORKDAY = "workday", _("Make-up working day")
+    HOLIDAY = HOLIDAY_KIND, _("Public holiday")
+    WORKDAY = WORKDAY_KIND, _("Make-up working day")
 
 
 class CalendarException(models.Model):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from geo.api.params import BBOX, LIST, QueryParam, validate_query
 from geo.filters import bbox_polygon, parse_choices
 from geo.geojson import LocalISO, choice_label
 from geo.models import Department, District
+from markets.calendar import HolidayCalendar
 from markets.models import (
     OCCUPYING_STATUSES,
     PUBLIC_STATUSES,
@@ -25,6 +27,7 @@ from markets.models import (
     ZoneKind,
     ZoneStatus,
 )
+from markets.schedule import ClosureSpan, local
 
 # The tables the zone layer's downloads and OGC items are written from (their ETag's version);
 # closures and the holiday calendar count because open_now/open_tonight filter with them.
@@ -155,3 +158,27 @@ def zones_overlapping(
         )
     ).filter(overlap_m2__gt=settings.MARKET_MAX_OVERLAP_M2)
     return [(zone, zone.overlap_m2) for zone in qs.order_by("-overlap_m2", "pk")]
+
+
+# --- what opening hours are evaluated against (markets.calendar and markets.schedule read no
+# table: these are passed in) ------------------------------------------------------------------
+
+
+def load_calendar() -> HolidayCalendar:
+    """The whole holiday table (a few dozen rows a year) in one query."""
+    return HolidayCalendar.from_entries(
+        CalendarException.objects.values_list("date", "kind", "name")
+    )
+
+
+def closures_by_zone(
+    zone_ids: Iterable[int], *, since: dt.datetime
+) -> dict[int, list[ClosureSpan]]:
+    """Closures of the zones that end after ``since`` (earlier ones cannot matter)."""
+    out: dict[int, list[ClosureSpan]] = {}
+    rows = Closure.objects.filter(zone_id__in=list(zone_ids), end__gt=since).values_list(
+        "zone_id", "start", "end", "reason"
+    )
+    for zone_id, start, end, reason in rows:
+        out.setdefault(zone_id, []).append(ClosureSpan(local(start), local(end), reason))
+    return out

@@ -17,7 +17,6 @@ from geo.page_cache import anonymous_page
 from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role, is_staff_reader
 from geo.security_headers import allow_geolocation
 from markets import hours, schedule, selectors, services
-from markets.calendar import load_calendar
 from markets.changesets import services as changeset_services
 from markets.forms import ClosureCancelForm, ClosureForm, GoodsForm, HoursForm, PublicFilterForm
 from markets.models import Changeset, Closure, EditKind, MarketZone, ZoneEdit, ZoneKind
@@ -135,9 +134,9 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
     feature = selectors.zone_feature(pk, staff=False)
     if feature is None:
         raise Http404(_("No such market."))
-    calendar = load_calendar()
+    calendar = selectors.load_calendar()
     start = at.date()
-    closures = hours.closures_by_zone([pk], since=schedule.midnight(start) - schedule.DAY)
+    closures = selectors.closures_by_zone([pk], since=schedule.midnight(start) - schedule.DAY)
     zone_hours = hours.hours_of(
         feature["properties"], closures=closures.get(pk, []), calendar=calendar
     )

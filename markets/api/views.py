@@ -13,7 +13,6 @@ from geo.geojson import dumps
 from geo.page_cache import clock_minute
 from geo.roles import is_staff_reader
 from markets import hours, hours_text, schedule, selectors
-from markets.calendar import load_calendar
 
 
 class ZoneListView(APIView):
@@ -87,8 +86,8 @@ class ZoneScheduleView(APIView):
         since = schedule.midnight(start) - schedule.DAY
         zone_hours = hours.hours_of(
             props,
-            closures=hours.closures_by_zone([pk], since=since).get(pk, []),
-            calendar=load_calendar(),
+            closures=selectors.closures_by_zone([pk], since=since).get(pk, []),
+            calendar=selectors.load_calendar(),
         )
         body = {
             "id": pk,
@@ -133,7 +132,9 @@ class HoursPreviewView(APIView):
                 status=400,
             )
         # Parsed without the shared cache: typing produces many strings that are never saved.
-        zone_hours = schedule.ZoneHours(opening_hours=text, calendar=load_calendar(), rule=rule)
+        zone_hours = schedule.ZoneHours(
+            opening_hours=text, calendar=selectors.load_calendar(), rule=rule
+        )
         return Response(
             {
                 "opening_hours": text.strip(),

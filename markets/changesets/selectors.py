@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from geo.models import Department, District
 from markets import hours, schedule, selectors
-from markets.calendar import load_calendar
 from markets.changesets.models import Changeset, ChangesetState, EditKind, ZoneEdit
 from markets.models import MarketZone, ZoneKind, ZoneStatus
+from markets.selectors import load_calendar
 
 # The fields the review table lists, in the zone form's order.
 TABLE_FIELDS = (

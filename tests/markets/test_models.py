@@ -8,9 +8,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import translation
 
-from markets.models import Closure
+from markets.calendar import HolidayCalendar
+from markets.models import CalendarException, Closure
+from markets.selectors import closures_by_zone, load_calendar
 
 SH = ZoneInfo("Asia/Shanghai")
+
+
+def state_at(zone, moment: dt.datetime):
+    """As a caller does: the holiday table and the zone's closures read by the selectors."""
+    closures = closures_by_zone([zone.pk], since=moment).get(zone.pk, [])
+    return zone.state_at(moment, calendar=load_calendar(), closures=closures)
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +43,7 @@ def _english():
 )
 def test_state_at_past_midnight(zone_factory, moment, open_now, next_change):
     zone = zone_factory(opening_hours="Mo-Su 18:00-02:00")
-    state = zone.state_at(moment)
+    state = state_at(zone, moment)
     assert state.open_now is open_now
     assert state.next_change.isoformat() == next_change
 
@@ -47,9 +55,20 @@ def test_closure_and_suspension_override_the_hours(zone_factory):
         zone=zone, start=dt.datetime(2026, 7, 3, 19, tzinfo=SH),
         end=dt.datetime(2026, 7, 3, 21, tzinfo=SH), reason="消防检查",
     )
-    assert zone.state_at(dt.datetime(2026, 7, 3, 18, 30, tzinfo=SH)).open_now is True
-    assert zone.state_at(dt.datetime(2026, 7, 3, 20, 0, tzinfo=SH)).open_now is False
+    assert state_at(zone, dt.datetime(2026, 7, 3, 18, 30, tzinfo=SH)).open_now is True
+    assert state_at(zone, dt.datetime(2026, 7, 3, 20, 0, tzinfo=SH)).open_now is False
     zone.status, zone.status_reason = "suspended", "道路施工"
-    state = zone.state_at(dt.datetime(2026, 7, 3, 18, 30, tzinfo=SH))
+    state = state_at(zone, dt.datetime(2026, 7, 3, 18, 30, tzinfo=SH))
     assert state.open_now is False
     assert "道路施工" in state.status_text
+
+
+@pytest.mark.django_db
+def test_the_calendar_passed_in_decides_holidays(zone_factory):
+    # Fri 2026-10-02 is in the National Day holiday; "PH off" closes the market that evening.
+    zone = zone_factory(opening_hours="Mo-Su 18:00-22:00; PH off")
+    evening = dt.datetime(2026, 10, 2, 19, 0, tzinfo=SH)
+    CalendarException.objects.create(date=dt.date(2026, 10, 2), kind="holiday", name="国庆节")
+    assert state_at(zone, evening).open_now is False
+    # The model reads no table itself: an empty calendar has no holidays.
+    assert zone.state_at(evening, calendar=HolidayCalendar(), closures=[]).open_now is True
