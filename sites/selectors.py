@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import (
     Case,
     CharField,
@@ -69,6 +69,7 @@ class SiteFilters:
     district: list[str] = field(default_factory=list)
     leader: list[int] = field(default_factory=list)
     light: list[str] = field(default_factory=list)
+    orders: list[str] = field(default_factory=list)
     as_of: dt.date | None = None
     q: str = ""
 
@@ -79,9 +80,14 @@ MILESTONE_LIGHTS = (ON_TIME, LATE, DONE)
 AS_OF_FORMAT = "as_of must be a month written YYYY-MM, e.g. 2026-06."
 
 
+# The projects' supervision-order filter (staff): with open orders, with overdue ones.
+ORDER_FILTERS = ("open", "overdue")
+ORDERS_STAFF_ONLY = "Supervision orders are for staff; log in to filter by them."
+
+
 # The map's page-URL keys (static/js/map_filters.js): detail pages carry them back to the map.
 MAP_STATE_KEYS = ("q", "stage", "build_type", "category", "programme", "department", "district",
-                  "leader", "light", "milestone_light", "as_of")
+                  "leader", "light", "milestone_light", "orders", "as_of")
 
 
 def parse_as_of(value: str) -> dt.date | None:
@@ -161,6 +167,8 @@ SITE_PARAMS = {
         _choices("build_type", BuildType.values, "comma-separated: new, continuing"),
         _choices("category", ProjectCategory.values, "comma-separated project categories"),
         _choices("light", lights.LIGHTS, "staff only (403 otherwise): comma-separated lights"),
+        _choices("orders", ORDER_FILTERS, "staff only (403 otherwise): open = projects with "
+                 "open supervision orders, overdue = with an overdue one (either, if both)"),
         *_COMMON,
     ),
     "livelihood": (
@@ -211,6 +219,13 @@ def projects_queryset(f: SiteFilters, *, staff: bool) -> QuerySet[Project]:
         qs = lights.with_lights(qs, ref=lights.reference_date(f.as_of))
     if f.light:
         qs = qs.filter(light__in=f.light)
+    if f.orders:
+        if not staff:
+            raise PermissionDenied(_(ORDERS_STAFF_ONLY))
+        wanted = Q(orders_open__gt=0) if "open" in f.orders else Q(pk__in=[])
+        if "overdue" in f.orders:
+            wanted |= Q(orders_overdue__gt=0)
+        qs = qs.filter(wanted)
     return qs.order_by("code")
 
 

@@ -171,6 +171,9 @@ def map_filter_options(*, staff: bool) -> dict:
         }
         options["choices"]["light"] = {k: str(v) for k, v in lights.LIGHT_LABELS.items()}
         options["choices"]["milestone_light"] = selectors.milestone_light_labels()
+        options["choices"]["orders"] = {"open": _("With open orders"),
+                                        "overdue": _("With overdue orders")}
+        options["strings"]["orders"] = _("Supervision orders")
     return options
 
 

@@ -16,14 +16,14 @@ const S = options.strings;
 // Which query parameters each layer's API takes (sites.selectors.parse_site_filters).
 const COMMON = ["department", "district", "leader", "q", "as_of"];
 const LAYER_KEYS = {
-  projects: ["stage", "build_type", "category", "light", ...COMMON],
+  projects: ["stage", "build_type", "category", "light", "orders", ...COMMON],
   livelihood: ["programme", "milestone_light", ...COMMON],
 };
 // A page-URL key that goes to a layer's API under another name: both layers' APIs call their
 // light `light`, but a work's (on time / late / done) is not a project's (green / yellow / red).
 const API_NAMES = { livelihood: { milestone_light: "light" } };
 const SELECTS = ["stage", "build_type", "category", "programme", "department", "district",
-  "leader", "light", "milestone_light"];
+  "leader", "light", "milestone_light", "orders"];
 export { LIGHT_COLORS };
 
 /**

@@ -100,3 +100,25 @@ def test_the_staff_layer_carries_the_badge(cast, clock, on_track):
     assert fc["features"][0]["properties"]["overdue_orders"] == 1
     public = json.loads(selectors.projects_geojson(selectors.SiteFilters(), staff=False))
     assert "open_orders" not in public["features"][0]["properties"]
+
+
+def test_the_open_orders_filter_is_for_staff(cast, clock, on_track, project_factory, client):
+    from django.core.exceptions import PermissionDenied
+
+    other = project_factory()
+    services.order_issue(user=cast["leader"], project=on_track, subject="s", requirement="r",
+                         deadline=D(2026, 9, 21))
+
+    def codes(orders, staff=True):
+        f = selectors.SiteFilters(orders=orders)
+        return [p.code for p in selectors.projects_queryset(f, staff=staff)]
+
+    assert codes(["open"]) == [on_track.code]
+    assert codes(["overdue"]) == []
+    clock.set(at(2026, 9, 22))
+    assert codes(["overdue"]) == [on_track.code]
+    assert other.code not in codes(["open", "overdue"])
+    with pytest.raises(PermissionDenied):
+        codes(["open"], staff=False)
+    assert client.get("/api/v1/projects/?orders=open").status_code == 403
+    assert client.get("/api/v1/projects/?orders=soon").status_code == 400
