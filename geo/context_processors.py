@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.db.models import Extent
 from django.urls import reverse
-from django.utils.functional import SimpleLazyObject
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from geo import roles
@@ -12,10 +13,15 @@ from geo.basemap_pack import current_pack, effective_basemap
 from geo.models import CityBoundary
 
 
-def _orders_count(user) -> int:
-    from sites.orders.selectors import inbox_counts
-
-    return inbox_counts(user)["total"]
+def _nav_counts(user) -> dict:
+    """Each app's header counts (``AppConfig.nav_counts``: name -> function of the user), as
+    ``<name>_count``, computed only when a page's header shows them."""
+    counts = {}
+    for config in apps.get_app_configs():
+        for name, path in getattr(config, "nav_counts", {}).items():
+            count = import_string(path)
+            counts[f"{name}_count"] = SimpleLazyObject(lambda count=count: count(user))
+    return counts
 
 
 def city_bbox() -> tuple[float, float, float, float]:
@@ -46,7 +52,7 @@ def portal(request) -> dict:
             # Supervision orders: the inbox link and its count (one aggregate query, run
             # only when a page's header shows it).
             "orders": roles.is_staff_reader(user),
-            "orders_count": SimpleLazyObject(lambda: _orders_count(user)),
+            **_nav_counts(user),
         },
         "map_config": {
             # Resolved per request: a pack loaded with load_basemap shows at once.

@@ -8,6 +8,8 @@ class SitesConfig(AppConfig):
     verbose_name = _("Key projects and livelihood works")
     # geo.demo.STAGES -> this app's demo loader
     demo_parts = {"layers": "sites.demo.load_layers", "activity": "sites.orders.demo.load_orders"}
+    # The counts the page header shows (geo.context_processors: nav.<name>_count), per user.
+    nav_counts = {"orders": "sites.orders.selectors.inbox_total"}
 
     def ready(self) -> None:
         from sites.api import openapi  # noqa: F401 (registers the endpoints' schema)

@@ -217,3 +217,8 @@ def project_orders_context(user, project) -> dict:
     cal = holiday_sets()
     rows = [(o, order_colour(o, today, cal)) for o in orders().filter(project=project)]
     return {"project_orders": rows, "can_issue_orders": can_issue(user)}
+
+
+def inbox_total(user) -> int:
+    """The number in the header's inbox link (``SitesConfig.nav_counts``)."""
+    return inbox_counts(user)["total"]
