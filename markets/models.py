@@ -163,6 +163,5 @@ class CalendarException(models.Model):
 # Registered with the markets app (issue 18); defined in their own package.
 from markets.changesets.models import Changeset, ChangesetState, EditKind, ZoneEdit  # noqa: E402, F401
 
-
 # Registered with the app: the reports subpackage's models live in markets/reports/models.py.
 from markets.reports.models import Report  # noqa: E402, F401

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Area, Intersection, Transform
 from django.contrib.gis.geos import GEOSGeometry
-from django.db.models import FloatField, QuerySet
+from django.db.models import CharField, F, FloatField, Func, QuerySet
 from django.db.models.functions import Cast, Round
 
 from geo import geojson
@@ -24,6 +24,7 @@ from markets.models import (
     CalendarException,
     Closure,
     MarketZone,
+    ZoneEdit,
     ZoneKind,
     ZoneStatus,
 )
@@ -182,3 +183,85 @@ def closures_by_zone(
     for zone_id, start, end, reason in rows:
         out.setdefault(zone_id, []).append(ClosureSpan(local(start), local(end), reason))
     return out
+
+
+# --- a zone's versions ---------------------------------------------------------------------
+
+
+# Fields whose change the history lists, in this order (boundary is compared by its bytes).
+HISTORY_FIELDS = (
+    "name", "kind", "status", "address", "contact", "capacity", "district", "department",
+    "status_reason", "notes", "vehicle_rules", "opening_hours", "permitted_goods",
+    "prohibited_goods", "duties",
+)
+
+
+def zone_history(pk: int) -> list[dict]:
+    """Every version of zone ``pk``, newest first, with per-field changes and its geometry.
+
+    The one differ of a zone's versions: the history page (through /api/v1/markets/<id>/history/)
+    and the rules page's history table both read it.
+    """
+    properties = {
+        "history_id": "history_id",
+        "version": "version",
+        "date": LocalISO("history_date"),
+        "user": "history_user__username",
+        "type": "history_type",
+        "reason": "history_change_reason",
+        "area_m2": Round(Cast(Area(Transform("boundary", 4542)), FloatField()), 1),
+        # md5 of the exact geometry bytes tells versions apart without comparing coordinates.
+        "_boundary": Func(F("boundary"), template="md5(ST_AsEWKB(%(expressions)s))",
+                          output_field=CharField()),
+        **{name: name for name in HISTORY_FIELDS if name not in ("district", "department")},
+        "district": "district__name",
+        "department": "department__name",
+    }
+    qs = MarketZone.history.filter(id=pk).order_by("history_date", "history_id")
+    rows = geojson.feature_dicts(qs, geom="boundary", properties=properties)
+    versions = []
+    previous: dict | None = None
+    for row in rows:
+        props = row["properties"]
+        changes = []
+        if previous is not None:
+            if props["_boundary"] != previous["_boundary"]:
+                changes.append({"field": "boundary", "old": previous["area_m2"],
+                                "new": props["area_m2"], "unit": "m²"})
+            for name in HISTORY_FIELDS:
+                if props[name] != previous[name]:
+                    changes.append({"field": name, "old": previous[name], "new": props[name]})
+        versions.append({
+            "history_id": props["history_id"],
+            "version": props["version"],
+            "date": props["date"],
+            "user": props["user"],
+            "type": {"+": "created", "~": "changed", "-": "deleted"}.get(props["type"]),
+            "reason": props["reason"],
+            "area_m2": props["area_m2"],
+            "changes": changes,
+            "values": {name: props[name] for name in HISTORY_FIELDS},
+            "geometry": row["geometry"],
+        })
+        previous = props
+    _with_changesets(pk, versions)
+    versions.reverse()
+    return versions
+
+
+def _with_changesets(pk: int, versions: list[dict]) -> None:
+    """Name the published changeset each version came from: its comment, author and reviewer."""
+    edits = ZoneEdit.objects.filter(zone_id=pk, result_version__isnull=False).select_related(
+        "changeset__author", "changeset__reviewer")
+    spans = []
+    for edit in edits:
+        first = (edit.base_version or 0) + 1 if edit.kind != "create" else 1
+        changeset = edit.changeset
+        spans.append((first, edit.result_version, {
+            "id": changeset.pk, "comment": changeset.comment,
+            "author": changeset.author.get_username(),
+            "reviewer": changeset.reviewer.get_username() if changeset.reviewer else None,
+        }))
+    for version in versions:
+        version["changeset"] = next(
+            (info for first, last, info in spans if first <= version["version"] <= last), None)

@@ -177,30 +177,18 @@ def _editor_zone(request: HttpRequest, pk: int) -> MarketZone:
 
 
 def _history(zone: MarketZone, limit: int = 20) -> list[dict]:
-    """The zone's recent versions: when, who, why and which fields changed."""
-    records = list(
-        zone.history.select_related("history_user").order_by("-history_date", "-history_id")[
-            : limit + 1
-        ]
-    )
-    rows = []
-    for record, older in zip(records, [*records[1:], None], strict=False):
-        changed = []
-        if older is not None:
-            delta = record.diff_against(
-                older, excluded_fields=["updated_at", "updated_by", "version"]
-            )
-            changed = [c.field for c in delta.changes]
-        rows.append(
-            {
-                "version": record.version,
-                "date": record.history_date,
-                "user": record.history_user,
-                "reason": record.history_change_reason,
-                "changed": changed,
-            }
-        )
-    return rows[:limit]
+    """The zone's recent versions: when, who, why and which fields changed (the history
+    page's differ, ``markets.selectors.zone_history``)."""
+    return [
+        {
+            "version": version["version"],
+            "date": dt.datetime.fromisoformat(version["date"]),
+            "user": version["user"],
+            "reason": version["reason"],
+            "changed": [change["field"] for change in version["changes"]],
+        }
+        for version in selectors.zone_history(zone.pk)[:limit]
+    ]
 
 
 def _closure_history(zone: MarketZone, limit: int = 20) -> list:

@@ -14,11 +14,9 @@ API clients authenticate with a token: ``manage.py drf_create_token <username>``
 
 from __future__ import annotations
 
-from django.contrib.gis.db.models.functions import Area, Transform
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import CharField, F, FloatField, Func, Q
-from django.db.models.functions import Cast, Round
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +33,6 @@ from rest_framework.views import APIView
 from geo import geojson
 from geo.api import conditional
 from geo.api.responses import geojson_response
-from geo.geojson import LocalISO
 from geo.models import Department, District
 from geo.roles import URBAN_MANAGEMENT, has_role, is_staff_reader
 from geo.validation import MAX_JSON_BYTES, load_json, polygon_from_geojson
@@ -357,83 +354,6 @@ class ZoneVersionRestoreView(WriteMixin, APIView):
         return _run(restore)
 
 
-# Fields whose change the history lists, in this order (boundary is compared by its bytes).
-HISTORY_FIELDS = (
-    "name", "kind", "status", "address", "contact", "capacity", "district", "department",
-    "status_reason", "notes", "vehicle_rules", "opening_hours", "permitted_goods",
-    "prohibited_goods", "duties",
-)
-
-
-def zone_history(pk: int) -> list[dict]:
-    """Every version of zone ``pk``, newest first, with per-field changes and its geometry."""
-    properties = {
-        "history_id": "history_id",
-        "version": "version",
-        "date": LocalISO("history_date"),
-        "user": "history_user__username",
-        "type": "history_type",
-        "reason": "history_change_reason",
-        "area_m2": Round(Cast(Area(Transform("boundary", 4542)), FloatField()), 1),
-        # md5 of the exact geometry bytes tells versions apart without comparing coordinates.
-        "_boundary": Func(F("boundary"), template="md5(ST_AsEWKB(%(expressions)s))",
-                          output_field=CharField()),
-        **{name: name for name in HISTORY_FIELDS if name not in ("district", "department")},
-        "district": "district__name",
-        "department": "department__name",
-    }
-    qs = MarketZone.history.filter(id=pk).order_by("history_date", "history_id")
-    rows = geojson.feature_dicts(qs, geom="boundary", properties=properties)
-    versions = []
-    previous: dict | None = None
-    for row in rows:
-        props = row["properties"]
-        changes = []
-        if previous is not None:
-            if props["_boundary"] != previous["_boundary"]:
-                changes.append({"field": "boundary", "old": previous["area_m2"],
-                                "new": props["area_m2"], "unit": "m²"})
-            for name in HISTORY_FIELDS:
-                if props[name] != previous[name]:
-                    changes.append({"field": name, "old": previous[name], "new": props[name]})
-        versions.append({
-            "history_id": props["history_id"],
-            "version": props["version"],
-            "date": props["date"],
-            "user": props["user"],
-            "type": {"+": "created", "~": "changed", "-": "deleted"}.get(props["type"]),
-            "reason": props["reason"],
-            "area_m2": props["area_m2"],
-            "changes": changes,
-            "values": {name: props[name] for name in HISTORY_FIELDS},
-            "geometry": row["geometry"],
-        })
-        previous = props
-    _with_changesets(pk, versions)
-    versions.reverse()
-    return versions
-
-
-def _with_changesets(pk: int, versions: list[dict]) -> None:
-    """Name the published changeset each version came from: its comment, author and reviewer."""
-    from markets.models import ZoneEdit
-
-    edits = ZoneEdit.objects.filter(zone_id=pk, result_version__isnull=False).select_related(
-        "changeset__author", "changeset__reviewer")
-    spans = []
-    for edit in edits:
-        first = (edit.base_version or 0) + 1 if edit.kind != "create" else 1
-        changeset = edit.changeset
-        spans.append((first, edit.result_version, {
-            "id": changeset.pk, "comment": changeset.comment,
-            "author": changeset.author.get_username(),
-            "reviewer": changeset.reviewer.get_username() if changeset.reviewer else None,
-        }))
-    for version in versions:
-        version["changeset"] = next(
-            (info for first, last, info in spans if first <= version["version"] <= last), None)
-
-
 class ZoneHistoryView(APIView):
     """GET: who changed what and when, with the boundary of every version (staff only)."""
 
@@ -445,4 +365,4 @@ class ZoneHistoryView(APIView):
     def get(self, request, pk: int):
         zone = get_object_or_404(MarketZone, pk=pk)
         return Response({"id": zone.pk, "name": zone.name, "version": zone.version,
-                         "status": zone.status, "versions": zone_history(pk)})
+                         "status": zone.status, "versions": selectors.zone_history(pk)})
