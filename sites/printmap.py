@@ -234,14 +234,84 @@ class ContextLayers(MacroElement):
                 return L.extend({className: "bm-context bm-context-" + f.properties.layer},
                                 styles[f.properties.layer] || styles.main_road);
             }})).addTo(map);
+            // District names large; main roads and the river by name in a smaller face, on
+            // one of their vertices, as the web maps (static/js/basemap.js) write them. Paper
+            // has no zoom, so the road names are always shown.
+            var classes = {district: "bm-context-label",
+                           main_road: "bm-context-label bm-context-line-label bm-road-label",
+                           river: "bm-context-label bm-context-line-label bm-river-label"};
+            // A line's name along its longest part, halfway first (degrees, good enough at a
+            // city's size): the label point of /api/v1/context/ is one of its vertices, and two
+            // roads leaving one crossing put their names on top of each other there. A name that
+            // would overlap one already placed tries other points along its line.
+            function along(geometry, fraction) {
+                if (geometry.type !== "MultiLineString") return null;
+                var best = null, bestLength = -1;
+                geometry.coordinates.forEach(function (part) {
+                    var steps = [], total = 0;
+                    for (var i = 1; i < part.length; i++) {
+                        var step = Math.hypot(part[i][0] - part[i - 1][0],
+                                              part[i][1] - part[i - 1][1]);
+                        steps.push(step);
+                        total += step;
+                    }
+                    if (total <= bestLength) return;
+                    bestLength = total;
+                    var left = total * fraction;
+                    for (var j = 0; j < steps.length; j++) {
+                        if (left <= steps[j] || j === steps.length - 1) {
+                            var t = steps[j] ? Math.min(1, left / steps[j]) : 0;
+                            best = [part[j][0] + t * (part[j + 1][0] - part[j][0]),
+                                    part[j][1] + t * (part[j + 1][1] - part[j][1])];
+                            break;
+                        }
+                        left -= steps[j];
+                    }
+                });
+                return best;
+            }
+            var placed = [], markers = [];
+            function overlaps(box) {
+                return placed.some(function (other) {
+                    return box.left < other.right && other.left < box.right &&
+                        box.top < other.bottom && other.top < box.bottom;
+                });
+            }
+            // Placed once the map has its final view (the file fits its bounds after this
+            // script), and again at each zoom: overlaps are measured on screen.
+            function placeLabels() {
+            markers.forEach(function (m) { m.remove(); });
+            placed = [];
+            markers = [];
             data.features.forEach(function (f) {
-                if (f.properties.layer !== "district" || !f.properties.label) return;
-                L.marker([f.properties.label[1], f.properties.label[0]], {
-                    pane: "bmContextLabels", interactive: false, keyboard: false,
-                    icon: L.divIcon({className: "bm-context-label", iconSize: null,
-                                     html: "<span>" + f.properties.html + "</span>"})
-                }).addTo(map);
+                var className = classes[f.properties.layer];
+                if (!className || !f.properties.label) return;
+                var line = f.properties.layer !== "district";
+                var tries = line ? [0.5, 0.3, 0.7, 0.2, 0.8] : [null];
+                var marker = null, box = null, free = false;
+                for (var k = 0; k < tries.length && !free; k++) {
+                    var at = (line && along(f.geometry, tries[k])) || f.properties.label;
+                    if (marker) marker.remove();
+                    marker = L.marker([at[1], at[0]], {
+                        pane: "bmContextLabels", interactive: false, keyboard: false,
+                        icon: L.divIcon({className: className, iconSize: null,
+                                         html: "<span>" + f.properties.html + "</span>"})
+                    }).addTo(map);
+                    box = marker.getElement().firstChild.getBoundingClientRect();
+                    free = !overlaps(box);
+                }
+                // A line's name with no free place (a phone's small map) is left out: better
+                // one name missing than two unreadable. District names always stay.
+                if (!free && line) {
+                    marker.remove();
+                } else {
+                    placed.push(box);
+                    markers.push(marker);
+                }
             });
+            }
+            map.on("zoomend", placeLabels);
+            setTimeout(placeLabels, 0);
             window.battleMap.context = drawn.getLayers().length;
             // A plain-text credit, as on the live maps: Leaflet's default carries a flag emblem.
             if (map.attributionControl) map.attributionControl.setPrefix("Leaflet");
@@ -455,6 +525,9 @@ body > main { display: flex; flex-direction: column; flex: 1 1 auto; min-height:
 .bm-context-label span { display: block; transform: translate(-50%, -50%); white-space: nowrap;
   font-size: 14px; font-weight: 700; letter-spacing: 0.1em; color: #5f636c;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff; }
+.bm-context-line-label span { font-size: 12px; font-weight: 400; letter-spacing: 0;
+  color: #4a5360; }
+.bm-river-label span { color: #2b5f94; font-style: italic; }
 @media (max-width: 480px) {
   .bm-title h1 { font-size: 16px; } .bm-title p { font-size: 12px; }
   .bm-legend { font-size: 12px; padding: 4px 8px; }
