@@ -199,7 +199,10 @@ class ChangesetListView(ChangesetMixin, APIView):
     """GET: changesets, newest first (?state=). POST: a new draft, optionally with edits."""
 
     @_schema(
-        "Zone changesets, newest first", body=False, states=False, parameters=[STATE_PARAMETER],
+        "Zone changesets, newest first",
+        body=False,
+        states=False,
+        parameters=[STATE_PARAMETER],
         operation_id="api_v1_changesets_list",
     )
     def get(self, request):
