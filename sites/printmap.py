@@ -142,6 +142,41 @@ def _work_popup_rows(p: dict, staff: bool) -> list[tuple[str, str]]:
     return rows
 
 
+def _placed(features: list[dict]) -> list[dict]:
+    """The features the map draws (those with a geometry), as ``_drawn`` keeps them."""
+    return [feature for feature in features if feature.get("geometry")]
+
+
+def _feature_table(projects: list[dict], works: list[dict], staff: bool) -> str:
+    """Every drawn feature as a table (issue 16: a keyboard way to what the map shows).
+
+    Collapsed under the title on screen (one line above the map), in the same filters as the
+    map, a light written in words; it prints only when opened.
+    """
+    columns = [_("Name"), _("Layer"), _("Stage or status"), _("Lead department")]
+    if staff:
+        columns.append(_("Status light"))
+    rows = []
+    for layer, features, state, light in (
+        (_("Key projects"), projects, "stage_label", "light_label"),
+        (_("Livelihood works"), works, "status_label", "milestone_light_label"),
+    ):
+        for feature in features:
+            p = feature["properties"]
+            cells = [p.get("name") or p.get("code"), layer, p.get(state) or "—",
+                     p.get("lead_department") or "—"]
+            if staff:
+                cells.append(p.get(light) or "—")
+            body = "".join(f"<td>{html.escape(str(value))}</td>" for value in cells[1:])
+            rows.append(f"<tr><th scope='row'>{html.escape(str(cells[0]))}</th>{body}</tr>")
+    head = "".join(f"<th scope='col'>{html.escape(str(name))}</th>" for name in columns)
+    summary = _("Features on this map (%(count)s): a table") % {"count": len(rows)}
+    return (
+        f"<details class='bm-features'><summary>{html.escape(summary)}</summary>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></details>"
+    )
+
+
 # --- features as plain Leaflet --------------------------------------------------------------
 
 
@@ -495,6 +530,12 @@ body > main { display: flex; flex-direction: column; flex: 1 1 auto; min-height:
 .bm-title { flex: none; padding: 8px 12px; border-bottom: 1px solid #d5d9df; background: #fff; }
 .bm-title h1 { font-size: 18px; margin: 0; line-height: 1.3; }
 .bm-title p { margin: 2px 0 0; font-size: 13px; color: #4a5360; }
+.bm-features { font-size: 13px; margin-top: 2px; }
+.bm-features[open] { max-height: 40vh; overflow: auto; }
+.bm-features table { border-collapse: collapse; margin-top: 4px; }
+.bm-features th, .bm-features td { text-align: left; padding: 2px 8px 2px 0;
+  border-bottom: 1px solid #e3e6ea; font-weight: normal; }
+.bm-features thead th { font-weight: 600; }
 .folium-map { flex: 1 1 auto; height: auto !important; min-height: 0; }
 .bm-legend { background: #fff; padding: 6px 10px; border-radius: 4px; font-size: 13px;
   line-height: 1.4; box-shadow: 0 1px 4px #0004; max-width: 16rem; }
@@ -627,7 +668,8 @@ def battle_map_html(f: selectors.SiteFilters, *, staff: bool,
         lines.append(f"<p class='bm-filters'>{html.escape(shown)}</p>")
     # Before the map's own div (rendered later into the same body), so the heading sits above it.
     figure.html.add_child(folium.Element(
-        f"<header class='bm-title'><h1>{html.escape(title)}</h1>{''.join(lines)}</header>"
+        f"<header class='bm-title'><h1>{html.escape(title)}</h1>{''.join(lines)}"
+        f"{_feature_table(_placed(projects), _placed(works), staff)}</header>"
     ), name="bm_title")
     page = figure.render()
     page = page.replace("<html>", f"<html lang='{get_language() or settings.LANGUAGE_CODE}'>", 1)

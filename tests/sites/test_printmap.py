@@ -220,3 +220,26 @@ def test_a_light_is_not_told_by_colour_alone(projects, user_factory):
     assert re.search(r'"dash": "1\.5 2\.5"', text)
     # The public map colours by stage: no light outlines there.
     assert '"dash"' not in _get(Client(HTTP_ACCEPT_LANGUAGE="en"))
+
+
+def _feature_rows(text: str) -> list[list[str]]:
+    table = re.search(r"<details class='bm-features'>.*?</details>", text, re.S).group(0)
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    return [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row) for row in rows]
+
+
+@pytest.mark.django_db
+def test_export_lists_its_features_in_a_table_that_follows_the_filters(projects, user_factory):
+    public = _feature_rows(_get(Client(HTTP_ACCEPT_LANGUAGE="en")))
+    assert public[0] == ["Name", "Layer", "Stage or status", "Lead department"]
+    assert sorted(row[:2] for row in public[1:]) == [
+        ["中鹏房地产", "Key projects"],
+        ["城市燃气管道老化更新", "Livelihood works"],
+        ["甬金金融科技", "Key projects"],
+    ]
+    staff = Client(HTTP_ACCEPT_LANGUAGE="en")
+    staff.force_login(user_factory("leaders"))
+    rows = _feature_rows(_get(staff, "?department=jtj&as_of=2026-06"))
+    assert rows[0][-1] == "Status light"
+    assert [row[0] for row in rows[1:] if row[1] == "Key projects"] == ["中鹏房地产"]
+    assert all(row[-1] in {"Green", "Yellow", "Red", "No light"} for row in rows[1:]), rows
