@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from geo.models import CityBoundary, ContextFeature, Department, District, Leader, StaffProfile
 from geo.recent_changes import audited_models
-from markets.models import CalendarException, Closure, MarketZone
+from markets.models import CalendarException, Changeset, Closure, MarketZone
 from sites.models import Blocker, LivelihoodWork, Milestone, ProgressReport, Project
 from sites.services import blocker_add
 from tests.conftest import DEMO_PASSWORD
@@ -53,7 +53,7 @@ def _rows(html: str) -> list[dict[str, str]]:
 def test_every_history_model_keeps_the_address():
     assert set(audited_models()) == {
         Project, ProgressReport, Blocker, LivelihoodWork, Milestone, MarketZone, Closure,
-        CalendarException, Department, Leader, District, CityBoundary, StaffProfile,
+        CalendarException, Changeset, Department, Leader, District, CityBoundary, StaffProfile,
         ContextFeature,  # main roads and the river (issue 16): reference data, audited too
     }
     for model in audited_models():
