@@ -48,6 +48,11 @@ def parse_month(params: Mapping[str, str]) -> dt.date:
     return month
 
 
+def as_of_for(month: dt.date) -> dt.date | None:
+    """The stats' ``as_of`` for the briefing of ``month``: None (now) for the current month."""
+    return None if month == lights.today().replace(day=1) else month
+
+
 @dataclass
 class Briefing:
     month: dt.date
@@ -116,8 +121,13 @@ def _late_works(f: selectors.SiteFilters, ref: dt.date) -> list[dict]:
 
 
 def briefing_for(month: dt.date) -> Briefing:
-    """The briefing of ``month`` (its first day), as staff see the data."""
-    f = selectors.SiteFilters(as_of=month)
+    """The briefing of ``month`` (its first day), as staff see the data.
+
+    A past month reads as of its last day (``/api/v1/stats/?as_of=YYYY-MM``); the current
+    month reads as of today (``/api/v1/stats/`` with no ``as_of``, what the dashboard shows):
+    its last day is still ahead, and "100% of the year elapsed" on 3 December would be wrong.
+    """
+    f = selectors.SiteFilters(as_of=as_of_for(month))
     stats = kpis.stats(f, staff=True)
     ref = dt.date.fromisoformat(stats["reference_date"])
     red = _red_projects(f)
@@ -130,5 +140,5 @@ def briefing_for(month: dt.date) -> Briefing:
         pending_registrations=_pending_registrations(f, ref),
         red_projects=red,
         late_works=_late_works(f, ref),
-        departments=ranking.ranked_departments(stats["by_department"], month=month),
+        departments=ranking.ranked_departments(stats["by_department"], month=f.as_of),
     )

@@ -29,11 +29,12 @@ def test_leader_opens_the_briefing_and_downloads_the_docx(page, signin, demo_cit
     today = timezone.localdate()
     assert title == f"{today.year}年{today.month}月重点项目建设推进情况通报"
 
-    # The same month's stats, as this signed-in leader's browser reads them.
+    # The current month's briefing is as of today: the stats with no as_of, as this signed-in
+    # leader's browser reads them (the dashboard's figures).
     stats = json.loads(
         page.evaluate(
             "(url) => fetch(url, {headers: {Accept: 'application/json'}}).then((r) => r.text())",
-            f"/api/v1/stats/?as_of={month}",
+            "/api/v1/stats/",
         )
     )
     overall = stats["overall"]

@@ -190,6 +190,15 @@ def test_briefing_numbers_are_the_stats_of_the_month(staff_client, small_city):
 
 
 @pytest.mark.django_db
+def test_the_current_month_reads_as_of_today(staff_client, small_city):
+    # Its last day is still ahead: the figures are today's, the stats with no as_of.
+    api = staff_client.get("/api/v1/stats/").json()
+    briefing = figures.briefing_for(timezone.localdate().replace(day=1))
+    assert briefing.stats == api
+    assert briefing.reference_date == timezone.localdate()
+
+
+@pytest.mark.django_db
 def test_briefing_sentences_by_hand(small_city):
     p1, p2, p3, p4, orders = small_city
     with timezone.override("Asia/Shanghai"):
