@@ -258,7 +258,7 @@ def test_list_page_is_computed_once_a_minute_and_follows_every_write(
     with django_assert_max_num_queries(2):
         again = en_client.get("/markets/?at=2026-06-05T19:00")
     assert _parse(again).items == _parse(first).items
-    assert 'href="/markets/%d/?at=2026-06-05T19%%3A00"' % zone.pk in again.content.decode()
+    assert f'href="/markets/{zone.pk}/?at=2026-06-05T19%3A00"' in again.content.decode()
     Closure.objects.create(
         zone=zone,
         start=dt.datetime(2026, 6, 5, 18, 0, tzinfo=TZ),

@@ -105,7 +105,8 @@ def test_api_post_answers_the_public_shape_and_saves_everything(api_client, zone
         "created_at": timezone.localtime(report.created_at).isoformat(),
         "closed_at": None,
     }
-    assert "phone" not in body and "point" not in body
+    assert "phone" not in body
+    assert "point" not in body
     assert report.phone == "138 0000 1111"
     assert (report.point.x, report.point.y) == (98.301, 39.801)
     assert report.history.get().history_change_reason == "reported"
@@ -200,7 +201,8 @@ def test_script_in_the_text_is_stored_as_text_and_shown_escaped(client, zone):
     report = services.report_create(zone=zone, category="other", text=script)
     assert Report.objects.get().text == script  # stored as typed: plain text
     html = client.get(f"/reports/{report.code}/").content.decode()
-    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
 
 
@@ -252,7 +254,8 @@ def test_gps_exif_is_stripped_from_the_stored_photo(api_client, zone):
         assert dict(after.getexif()) == {}
         assert after.getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
         assert "exif" not in after.info
-    assert b"Exif" not in stored and b"TestPhone" not in stored
+    assert b"Exif" not in stored
+    assert b"TestPhone" not in stored
 
 
 # --- the limit -----------------------------------------------------------------------------
@@ -427,7 +430,9 @@ def test_anonymous_is_sent_to_the_login_form(client, zone):
 
 def test_staff_page_flags_overdue_and_counts_per_zone(client, zone, urban):
     now = timezone.now()
-    services.report_create(zone=zone, category="litter", text="旧", now=now - dt.timedelta(hours=30))
+    services.report_create(
+        zone=zone, category="litter", text="旧", now=now - dt.timedelta(hours=30)
+    )
     services.report_create(zone=zone, category="noise", text="新", now=now)
     done = services.report_create(zone=zone, category="other", text="完", now=now)
     services.report_mark_unfounded(report=done, user=urban, note="无此事")
@@ -477,6 +482,7 @@ def test_purge_command_deletes_phones_past_the_retention_with_a_fixed_clock(
     old.refresh_from_db()
     edge.refresh_from_db()
     assert (old.phone, old.personal_data_purged_at) == ("", fixed)
-    assert old.text == "旧" and old.state == "new"  # the report itself stays
+    assert old.text == "旧"
+    assert old.state == "new"
     assert edge.phone == "13800000002"  # exactly 30 days old: kept until it is older
     assert not Report.history.filter(code=old.code).exclude(text="旧").exists()
