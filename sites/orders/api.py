@@ -14,7 +14,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from geo.api.params import openapi_parameters
 from geo.api.schema import Error
 from geo.models import Department, Leader
 from geo.roles import is_staff_reader
@@ -80,8 +79,9 @@ class OrderListView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
 
-    @extend_schema(parameters=openapi_parameters(selectors.ORDER_PARAMS),
-                   responses=OrderOutput(many=True))
+    # Its query parameters (department codes read from the database) are added when the
+    # document is written: sites.api.openapi.OrderListSchema.
+    @extend_schema(responses=OrderOutput(many=True))
     def get(self, request):
         _staff(request)
         filters = selectors.parse_order_filters(request.query_params)
