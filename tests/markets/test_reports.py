@@ -28,7 +28,10 @@ OUTSIDE = "98.86,39.80"
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(settings):
+    # The messages compared below are the English ones: the test process and, for requests
+    # that send no Accept-Language, the portal's default language (Chinese otherwise).
+    settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
 
