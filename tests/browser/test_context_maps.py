@@ -55,8 +55,10 @@ def test_staff_map_shows_context_legend_and_title_offline(page, signin, demo_cit
     assert [k for k in keys if k.startswith("livelihood-light-")] == [
         "livelihood-light-on_time", "livelihood-light-late", "livelihood-light-done"]
     assert keys[-4:] == ["context-city", "context-district", "context-river", "context-main_road"]
-    # No layer has work orders yet: the badge row stays hidden.
-    assert "open-orders" not in keys
+    # The demo city has open supervision orders (sites/orders/demo.py): the badge row explains
+    # the number on their markers, between the lights and the context layers.
+    assert keys.index("open-orders") < keys.index("context-city")
+    assert legend.locator("[data-legend=open-orders]").inner_text().split()[0] == "3"
     # The light is told by a symbol and its name, not by colour alone.
     assert legend.locator("[data-legend=projects-light-red]").inner_text().split() == ["✕", "红灯"]
     assert legend.locator("[data-legend=context-river]").inner_text() == "河流"
