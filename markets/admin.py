@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy
 
 from geo.admin import MapHistoryAdmin
 from markets import services
-from markets.models import CalendarException, Closure, MarketZone, ZoneStatus
+from markets.models import (
+    CalendarException,
+    Changeset,
+    Closure,
+    MarketZone,
+    Report,
+    ZoneEdit,
+    ZoneStatus,
+)
 
 # Rule fields the admin form edits that go through zone_update_rules (role-checked there);
 # everything else goes through zone_update / zone_create with the boundary.
@@ -196,3 +204,25 @@ class CalendarExceptionAdmin(MapHistoryAdmin):
     list_filter = ["kind"]
     search_fields = ["name"]
     date_hierarchy = "date"
+
+
+# Changesets, their edits (issue 18) and public reports: worked on in /staff/changesets/ and
+# /staff/reports/; here to look up and read their history.
+@admin.register(Changeset)
+class ChangesetAdmin(MapHistoryAdmin):
+    list_display = ["id", "comment", "state", "author", "reviewer", "publish_at"]
+    list_filter = ["state"]
+    search_fields = ["comment"]
+
+
+@admin.register(ZoneEdit)
+class ZoneEditAdmin(admin.ModelAdmin):
+    list_display = ["changeset", "zone", "kind", "base_version", "result_version"]
+    list_filter = ["kind"]
+
+
+@admin.register(Report)
+class ReportAdmin(MapHistoryAdmin):
+    list_display = ["code", "zone", "category", "state", "created_at"]
+    list_filter = ["state", "category"]
+    search_fields = ["code", "text"]

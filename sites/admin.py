@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from geo.admin import MapHistoryAdmin
 from sites.models import Blocker, LivelihoodWork, Milestone, ProgressReport, Project
+from sites.orders.models import OrderAttachment, OrderReply, SupervisionOrder
 
 
 class ProgressReportInline(admin.TabularInline):
@@ -177,3 +178,24 @@ class MilestoneAdmin(MapHistoryAdmin):
     search_fields = ["name", "work__code", "work__name"]
     autocomplete_fields = ["work"]
     date_hierarchy = "planned_date"
+
+
+# Supervision orders (issue 17): worked on in /orders/; here to look up and read their history.
+@admin.register(SupervisionOrder)
+class SupervisionOrderAdmin(MapHistoryAdmin):
+    list_display = ["id", "subject", "department", "state", "deadline", "issued_at"]
+    list_filter = ["state", "department"]
+    search_fields = ["subject", "requirement"]
+    date_hierarchy = "deadline"
+
+
+@admin.register(OrderReply)
+class OrderReplyAdmin(MapHistoryAdmin):
+    list_display = ["order", "kind", "author", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["text"]
+
+
+@admin.register(OrderAttachment)
+class OrderAttachmentAdmin(MapHistoryAdmin):
+    list_display = ["reply", "content_type", "size"]

@@ -14,7 +14,9 @@ from rest_framework.test import APIClient
 from geo.models import CityBoundary, ContextFeature, Department, District, Leader, StaffProfile
 from geo.recent_changes import audited_models
 from markets.models import CalendarException, Changeset, Closure, MarketZone
+from markets.reports.models import Report
 from sites.models import Blocker, LivelihoodWork, Milestone, ProgressReport, Project
+from sites.orders.models import OrderAttachment, OrderReply, SupervisionOrder
 from sites.services import blocker_add
 from tests.conftest import DEMO_PASSWORD
 
@@ -55,6 +57,8 @@ def test_every_history_model_keeps_the_address():
         Project, ProgressReport, Blocker, LivelihoodWork, Milestone, MarketZone, Closure,
         CalendarException, Changeset, Department, Leader, District, CityBoundary, StaffProfile,
         ContextFeature,  # main roads and the river (issue 16): reference data, audited too
+        SupervisionOrder, OrderReply, OrderAttachment,  # issue 17: every step of an order
+        Report,  # issue 18: public reports and their triage
     }
     for model in audited_models():
         field = model.history.model._meta.get_field("history_client_ip")
