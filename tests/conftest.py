@@ -55,6 +55,18 @@ def _no_remembered_bodies():
     caches["bodies"].clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (Chinese). Django's test client leaves the
+    language of the last request it made active in the test's thread, so without this a test
+    that formats text after another test asked for English would read English."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _reads_from_the_primary():
     """The suite reads the primary even when a standby runs (make prod); tests of the router
