@@ -340,6 +340,8 @@ MARKET_MAX_OVERLAP_M2 = 1.0
 # reporter's phone number is deleted this many days after the report (purge_report_personal_data).
 REPORT_RESPONSE_HOURS = int(os.environ.get("REPORT_RESPONSE_HOURS", "24"))
 REPORT_PERSONAL_DATA_DAYS = int(os.environ.get("REPORT_PERSONAL_DATA_DAYS", "90"))
+# A report's point may lie at most this many metres (EPSG:4542) outside its zone's boundary.
+REPORT_MAX_DISTANCE_M = float(os.environ.get("REPORT_MAX_DISTANCE_M", "300"))
 API_MAX_PAGE_SIZE = int(os.environ.get("API_MAX_PAGE_SIZE", "5000"))
 # Import uploads: refuse larger files, and zips that would unpack to more (zip bombs).
 IMPORT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
