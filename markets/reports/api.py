@@ -1,4 +1,5 @@
-"""Report endpoints (thin): the public POST on a zone, the public status by code, the staff list.
+"""Report endpoints (thin): the public POST on a zone, the public status by code, the staff list
+and the staff's triage steps (assign, handle, unfounded) by code.
 
 CSRF: the JSON/multipart POST takes no session (``authentication_classes = []``), so there is
 no cookie for a forging page to ride on and DRF's CSRF check does not apply; what guards it is
@@ -9,9 +10,11 @@ checks of every field. The HTML form (markets.reports.views) keeps Django's CSRF
 from __future__ import annotations
 
 from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -22,15 +25,19 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, Throttled
 from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from geo.api.params import openapi_parameters
+from geo.api.errors import django_validation_error_as_dict
+from geo.api.params import NO_NUL, openapi_parameters
+from geo.api.schema import Error
 from geo.api.throttling import AnonBurstThrottle
 from geo.roles import URBAN_MANAGEMENT, has_role
 from markets.api.editing import SafeJSONParser
 from markets.models import PUBLIC_STATUSES, MarketZone
 from markets.reports import selectors, services
+from markets.reports.forms import urban_staff
 from markets.reports.models import MAX_PHONE_LENGTH, MAX_TEXT_LENGTH, ReportCategory
 from markets.reports.photos import MAX_PHOTO_BYTES
 from markets.reports.throttling import report_allowed
@@ -56,7 +63,8 @@ class ReportInput(serializers.Serializer):
     point = serializers.RegexField(
         POINT_PATTERN,
         required=False,
-        help_text="lon,lat in WGS84 degrees; must lie inside the city boundary (else 400)",
+        help_text="lon,lat in WGS84 degrees; must lie inside the city boundary and at most "
+        "REPORT_MAX_DISTANCE_M (300 m) outside the market zone's boundary (else 400)",
     )
     phone = serializers.RegexField(
         PHONE_SCHEMA_PATTERN,
@@ -205,3 +213,148 @@ class ReportListView(APIView):
         filters = selectors.parse_report_filters(request.query_params)
         reports = selectors.staff_reports(filters)
         return Response([selectors.staff_dict(r) for r in reports])
+
+
+# --- triage (urban management) -------------------------------------------------------------
+
+# A step that does not apply to the report's state now is a conflict, not a bad body.
+CONFLICT_CODES = {"closed", "not_assigned"}
+NOTE_REQUIRED = gettext_lazy(services.NOTE_REQUIRED)
+TRIAGE_CONFLICT = OpenApiResponse(
+    Error,
+    description="The step does not apply to the report's state now (closed, or not yet "
+    "assigned for handled)",
+)
+CODE_PARAMETER = OpenApiParameter(
+    "code",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The report's ticket code (case and O/0, I/L/1 are read alike)",
+)
+
+
+class UrbanManagement(BasePermission):
+    """Urban-management staff (and admins), as the /staff/reports/ page."""
+
+    message = gettext_lazy(services.NOT_TRIAGER)
+
+    def has_permission(self, request, view) -> bool:
+        return has_role(request.user, URBAN_MANAGEMENT)
+
+
+class AssignInput(serializers.Serializer):
+    assignee = serializers.RegexField(
+        r"^[\w.@+-]{1,150}$",
+        help_text="The username of an active urban-management account",
+    )
+
+
+class HandleInput(serializers.Serializer):
+    note = serializers.RegexField(
+        NO_NUL,
+        max_length=services.NOTE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="Optional: what was done",
+    )
+
+
+class UnfoundedInput(serializers.Serializer):
+    note = serializers.RegexField(
+        TEXT_PATTERN,
+        max_length=services.NOTE_MAX_LENGTH,
+        error_messages={
+            "required": NOTE_REQUIRED,
+            "blank": NOTE_REQUIRED,
+            "invalid": NOTE_REQUIRED,
+        },
+        help_text="Why the report is unfounded (required, not blank)",
+    )
+
+
+class TriageView(APIView):
+    """POST /api/v1/reports/<code>/<step>/: one triage step; the report as staff see it."""
+
+    parser_classes = [SafeJSONParser]
+    permission_classes = [UrbanManagement]
+    input_class: type[serializers.Serializer] = HandleInput
+
+    def perform(self, report, user, values: dict) -> None:
+        raise NotImplementedError
+
+    def post(self, request, code: str):
+        report = selectors.report_by_code(code)
+        if report is None:
+            raise NotFound(_("No report has this code."))
+        data = self.input_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                self.perform(report, request.user, data.validated_data)
+        except ValidationError as exc:
+            return _refused(exc)
+        return Response(selectors.staff_dict(selectors.staff_report(report.pk)))
+
+
+def _refused(exc: ValidationError) -> Response:
+    """400 naming the field; 409 when the report's state forbids the step (nothing changed)."""
+    codes = {e.code for items in getattr(exc, "error_dict", {}).values() for e in items}
+    conflict = bool(codes & CONFLICT_CODES)
+    return Response(
+        {"detail": exc.messages[0], "errors": django_validation_error_as_dict(exc)},
+        status=status.HTTP_409_CONFLICT if conflict else status.HTTP_400_BAD_REQUEST,
+    )
+
+
+def _schema(summary: str, body: type[serializers.Serializer]):
+    return extend_schema(
+        summary=summary,
+        tags=["reports"],
+        parameters=[CODE_PARAMETER],
+        request=body,
+        responses={200: ReportStaff, 409: TRIAGE_CONFLICT},
+    )
+
+
+class AssignView(TriageView):
+    """new or assigned → assigned to an urban-management account."""
+
+    input_class = AssignInput
+
+    def perform(self, report, user, values: dict) -> None:
+        assignee = urban_staff().filter(username=values["assignee"]).first()
+        if assignee is None:
+            raise ValidationError(
+                {"assignee": ValidationError(_(services.BAD_ASSIGNEE), code="invalid")}
+            )
+        services.report_assign(report=report, assignee=assignee, user=user)
+
+    @_schema("Assign a report to an urban-management account (staff)", AssignInput)
+    def post(self, request, code: str):
+        return super().post(request, code)
+
+
+class HandleView(TriageView):
+    """assigned → handled, with an optional note."""
+
+    input_class = HandleInput
+
+    def perform(self, report, user, values: dict) -> None:
+        services.report_handle(report=report, user=user, note=values.get("note", ""))
+
+    @_schema("Mark an assigned report handled (staff)", HandleInput)
+    def post(self, request, code: str):
+        return super().post(request, code)
+
+
+class UnfoundedView(TriageView):
+    """new or assigned → unfounded; the note says why."""
+
+    input_class = UnfoundedInput
+
+    def perform(self, report, user, values: dict) -> None:
+        services.report_mark_unfounded(report=report, user=user, note=values["note"])
+
+    @_schema("Mark a report unfounded, saying why (staff)", UnfoundedInput)
+    def post(self, request, code: str):
+        return super().post(request, code)

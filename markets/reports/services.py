@@ -9,6 +9,7 @@ views map them to 400, a missing role to 403.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from geo.crs import to_metric
 from geo.roles import URBAN_MANAGEMENT, has_role
 from geo.validation import city_boundary
 from markets.models import PUBLIC_STATUSES, MarketZone
@@ -39,6 +41,9 @@ UNKNOWN_CATEGORY = gettext_noop("Choose one of the categories.")
 TEXT_TOO_LONG = gettext_noop("Write at most %(max)s characters (this text has %(n)s).")
 TEXT_OR_PHOTO = gettext_noop("Describe the problem in words or add a photo.")
 POINT_OUTSIDE_CITY = gettext_noop("The point on the map is outside the city.")
+POINT_FAR_FROM_ZONE = gettext_noop(
+    "The point on the map is %(distance)s m from %(zone)s; put it within %(max)s m of the market."
+)
 BAD_PHONE = gettext_noop("A phone number has digits only (a leading + and spaces or - allowed).")
 NOT_TRIAGER = gettext_noop("Only urban-management staff triage reports.")
 BAD_ASSIGNEE = gettext_noop("Reports are assigned to an active urban-management account.")
@@ -55,12 +60,28 @@ def _error(field: str, message: str, code: str) -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
 
 
-def _check_point(point: Point | None) -> Point | None:
+def distance_to_zone_m(point: Point, zone: MarketZone) -> float:
+    """Metres from ``point`` to the nearest part of the zone (0 inside it), in EPSG:4542."""
+    return to_metric(zone.boundary).distance(to_metric(point))
+
+
+def _check_point(point: Point | None, zone: MarketZone) -> Point | None:
     if point is None:
         return None
     point.srid = 4326
     if not city_boundary().covers(point):
         raise _error("point", _(POINT_OUTSIDE_CITY), "outside_city")
+    # A report belongs to the market it is made on: a point far away is a mistap or another
+    # market's problem. Inside the zone the distance is 0; the limit is a setting, in metres.
+    limit = settings.REPORT_MAX_DISTANCE_M
+    distance = distance_to_zone_m(point, zone)
+    if distance > limit:
+        message = _(POINT_FAR_FROM_ZONE) % {
+            "distance": math.ceil(distance),  # 300.2 m reads "301", not "300"
+            "zone": zone.name,
+            "max": f"{limit:g}",
+        }
+        raise _error("point", message, "far_from_zone")
     return point
 
 
@@ -99,7 +120,7 @@ def report_create(
     phone = (phone or "").strip()
     if phone and (len(phone) > MAX_PHONE_LENGTH or not PHONE_PATTERN.fullmatch(phone)):
         errors["phone"] = [ValidationError(_(BAD_PHONE), code="invalid")]
-    point = collect(lambda: _check_point(point))
+    point = collect(lambda: _check_point(point, zone))
     jpeg = collect(lambda: clean_photo(photo)) if photo else None
     if not text and not photo and "text" not in errors:
         errors["text"] = [ValidationError(_(TEXT_OR_PHOTO), code="required")]

@@ -38,7 +38,9 @@ def served(live_server, project_factory, livelihood_factory, zone_factory, monke
         project_factory(code=f"K{i}", name=f"项目{i}", geom=f"POINT({98.21 + i * 0.01} 39.75)")
     project_factory(code="HID", name="未公开", published=False)
     livelihood_factory(name="五一路小学教学楼")
-    zone_factory(name="大唐路夜市")
+    zone = zone_factory(name="大唐路夜市")
+    # The hooks keep positive report cases whose point lies near this zone (300 m rule).
+    monkeypatch.setenv("REPORT_ZONE_BBOX", json.dumps(zone.boundary.extent))
     return live_server.url
 
 
