@@ -51,8 +51,11 @@ class DepartmentAdmin(AuditedHistoryAdmin):
 
 @admin.register(Leader)
 class LeaderAdmin(AuditedHistoryAdmin):
-    list_display = ["name", "title"]
-    search_fields = ["name", "title"]
+    list_display = ["name", "title", "account"]
+    list_select_related = ["account"]
+    search_fields = ["name", "title", "account__username"]
+    # The sign-in whose inbox receives this leader's escalated orders.
+    autocomplete_fields = ["account"]
 
 
 @admin.register(District)

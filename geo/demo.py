@@ -229,8 +229,12 @@ def _load_context(result: LoadResult) -> None:
     result.sizes["roads and rivers"] = len(rows)
 
 
-def _load_accounts(result: LoadResult, dept: dict[str, int]) -> None:
-    """One account per role; the password is set only when an account is created."""
+def _load_accounts(result: LoadResult, dept: dict[str, int], leaders: dict[str, int]) -> None:
+    """One account per role; the password is set only when an account is created.
+
+    An account with a ``leader`` (a leader's name) is that city leader's sign-in
+    (``Leader.account``): orders escalated to the leader appear in its inbox.
+    """
     spec = read_fixture("accounts.json")["accounts"]
     users = {
         u.username: u
@@ -262,6 +266,8 @@ def _load_accounts(result: LoadResult, dept: dict[str, int]) -> None:
             user.groups.add(groups[role])
             if account["username"] in users:
                 result.updated["account roles"] += 1
+        if account.get("leader"):
+            _link_leader(result, user, leaders[account["leader"]])
         department_id = dept[account["department"]] if account["department"] else None
         profile = getattr(user, "staff_profile", None)
         if department_id is None:
@@ -274,6 +280,17 @@ def _load_accounts(result: LoadResult, dept: dict[str, int]) -> None:
             profile.save(update_fields=["department"])
             result.updated["staff profiles"] += 1
     result.sizes["accounts"] = len(spec)
+
+
+def _link_leader(result: LoadResult, user: User, leader_id: int) -> None:
+    leader = Leader.objects.get(pk=leader_id)
+    if leader.account_id == user.pk:
+        return
+    Leader.objects.filter(account=user).exclude(pk=leader_id).update(account=None)
+    leader.account = user
+    leader._change_reason = CHANGE_REASON
+    leader.save(update_fields=["account"])
+    result.updated["leader accounts"] += 1
 
 
 def _parts(stage: str) -> list:
@@ -292,7 +309,7 @@ def demo_load() -> LoadResult:
     with transaction.atomic():
         reference = _load_reference(result)
         _load_context(result)
-        _load_accounts(result, reference.departments)
+        _load_accounts(result, reference.departments, reference.leaders)
         for stage in STAGES:
             for part in _parts(stage):
                 part(result, reference)

@@ -38,6 +38,15 @@ class Leader(models.Model):
 
     name = models.CharField(_("name"), max_length=50, unique=True)
     title = models.CharField(_("title"), max_length=100, blank=True)
+    # The leader's own sign-in: supervision orders escalated to this leader appear in that
+    # account's inbox only (sites.orders.selectors.inbox_filters). NULL: the leader has no
+    # account yet, and the escalations go to every leaders-role account not linked to a leader.
+    account = models.OneToOneField(
+        "auth.User", models.SET_NULL, null=True, blank=True, related_name="city_leader",
+        verbose_name=_("user account"),
+        help_text=_("The account this leader signs in with: orders escalated to the leader "
+                    "appear in its inbox."),
+    )
 
     history = HistoricalRecords(bases=[AuditedHistory])
     class Meta:

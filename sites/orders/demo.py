@@ -11,6 +11,7 @@ import datetime as dt
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from geo.models import Leader
 from sites import lights
 from sites.models import Project
 from sites.orders.models import OrderReply, OrderState, ReplyKind, Severity, SupervisionOrder
@@ -31,12 +32,16 @@ def load_orders(result, reference) -> None:
     dept_id = users["dept"].staff_profile.department_id
     red = list(
         lights.annotate(Project.objects.filter(lead_department_id=dept_id), as_of=None)
-        .filter(light=lights.RED).order_by("code")[:3]
+        .filter(light=lights.RED).order_by("code")
     )
     if len(red) < 3:
-        red = list(Project.objects.filter(lead_department_id=dept_id).order_by("code")[:3])
+        red = list(Project.objects.filter(lead_department_id=dept_id).order_by("code"))
     if len(red) < 3:
         return
+    # The escalated order (the first) goes to a project of the leader who signs in as
+    # `leader` (Leader.account, fixtures/accounts.json), so that inbox shows the escalation.
+    linked = Leader.objects.filter(account=users["leader"]).values_list("pk", flat=True).first()
+    red = sorted(red, key=lambda p: p.leader_id != linked)[:3]
     cal = holiday_sets()
     today = timezone.localdate()
     specs = [
@@ -53,7 +58,8 @@ def load_orders(result, reference) -> None:
         issued = _aware(cal.add(today, -ago))
         order = SupervisionOrder(
             project=project, department_id=project.lead_department_id,
-            issued_by=users[issuer], leader_id=project.leader_id if issuer == "leader" else None,
+            issued_by=users[issuer],
+            leader_id=(linked or project.leader_id) if issuer == "leader" else None,
             subject=subject, requirement="请按期办结并上传现场照片。", severity=Severity.URGENT,
             deadline=cal.add(today, due), state=state, issued_at=issued,
             signed_at=issued + dt.timedelta(hours=3), light_at_issue=lights.RED,

@@ -7,14 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geo import roles
 from geo.api.params import BOOLEAN, INTEGER, LIST, QueryParam, validate_query
 from geo.filters import parse_choices
-from geo.models import Department
+from geo.models import Department, Leader
 from markets.models import CalendarException, DayKind
 from sites.orders.models import OPEN_STATES, OrderState, SupervisionOrder
 from sites.orders.workdays import add_working_days, working_days_between
@@ -162,9 +162,29 @@ def inbox_filters(user) -> dict[str, Q]:
         sections["to_review"] = Q(state=OrderState.SUBMITTED)
     elif roles.has_role(user, roles.LEADERS):
         sections["to_review"] = Q(state=OrderState.SUBMITTED, issued_by=user)
-    if superuser or roles.has_role(user, roles.LEADERS, roles.PROJECT_OFFICE):
-        sections["escalated"] = Q(state__in=OPEN_STATES, escalated_at__isnull=False)
+    sections["escalated"] = escalated_q(user)
     return sections
+
+
+def escalated_q(user) -> Q:
+    """The escalated open orders ``user`` answers for (the inbox's escalations).
+
+    The project office and superusers oversee them all. A leader's account (``Leader.account``)
+    gets those escalated to that leader only. A leaders-role account linked to no leader gets
+    those escalated to leaders who have no account, so that no escalation goes unseen before
+    the administrator links the accounts. Anyone else: none. Whether ``user`` is linked is
+    asked inside the same query (an uncorrelated EXISTS), so the header's count stays one query.
+    """
+    escalated = Q(state__in=OPEN_STATES, escalated_at__isnull=False)
+    if user.is_superuser or roles.has_role(user, roles.PROJECT_OFFICE):
+        return escalated
+    mine = Q(escalated_to__account=user)
+    if roles.has_role(user, roles.LEADERS):
+        unclaimed = Q(escalated_to__account__isnull=True) & ~Exists(
+            Leader.objects.filter(account=user)
+        )
+        return escalated & (mine | unclaimed)
+    return escalated & mine
 
 
 def inbox_counts(user) -> dict[str, int]:

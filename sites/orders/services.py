@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from geo import errors as refusals
 from geo import roles
 from geo.models import Department, Leader
 from sites.models import Blocker, LivelihoodWork, Project
@@ -116,7 +117,7 @@ def _check_reviewer(user, order):
         raise PermissionDenied(NOT_ISSUER)
 
 
-class StateConflict(ValidationError):
+class StateConflict(refusals.StateConflict):
     """The step does not apply to the order's state now (the API answers 409)."""
 
 
@@ -152,8 +153,9 @@ def order_issue(
     """Issue an order to the lead department of ``project`` (or ``work``).
 
     ``department``, when given, must be that lead department. ``deadline`` defaults by severity
-    (working days); ``leader`` defaults, for a leader's account, to the subject's responsible
-    leader. A project's light now is remembered with the order (for the light rules).
+    (working days); ``leader`` defaults, for a leader's account, to the leader linked to that
+    account (else the subject's responsible leader). The subject's light now is remembered with
+    the order (for the light rules).
     """
     if not can_issue(user):
         raise PermissionDenied(NO_ISSUE_ROLE)
@@ -191,7 +193,9 @@ def order_issue(
     if deadline is None:
         deadline = default_deadline(severity, today)
     if leader is None and roles.has_role(user, roles.LEADERS) and not user.is_superuser:
-        leader = target.leader
+        # The issuing leader is the one who signs in with this account (Leader.account);
+        # an account linked to no leader issues in the name of the subject's responsible one.
+        leader = Leader.objects.filter(account=user).first() or target.leader
     order = SupervisionOrder(
         project=project, work=work, blocker=blocker, department=target.lead_department,
         issued_by=user, leader=leader, subject=subject, requirement=requirement,

@@ -417,3 +417,17 @@ def test_demo_accounts_exist_and_log_in(demo):
     for username in ("dept", "admin"):
         assert client.login(username=username, password=DEMO_PASSWORD), username
         client.logout()
+
+
+def test_demo_leader_account_is_the_escalations_vice_mayor(demo):
+    """`leader` signs in as 马建国 (工信局's vice-mayor): the demo's escalated order is on one
+    of his projects, so it is in that inbox (and the escalation is nobody else's)."""
+    from geo.models import Leader
+    from sites.orders.models import SupervisionOrder
+    from sites.orders.selectors import inbox
+
+    user = User.objects.get(username="leader")
+    assert Leader.objects.get(account=user).name == "马建国"
+    escalated = SupervisionOrder.objects.get(escalated_at__isnull=False)
+    assert escalated.escalated_to.name == "马建国"
+    assert [o.pk for o in inbox(user)["escalated"]] == [escalated.pk]
