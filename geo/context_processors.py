@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from geo import roles
 from geo.basemap_pack import current_pack, effective_basemap
 from geo.models import CityBoundary
+from geo.page_urls import page_urls
 
 
 def _nav_counts(user) -> dict:
@@ -60,6 +61,8 @@ def portal(request) -> dict:
             "basemap": basemap,
             "pack": pack.map_config() if basemap == "pack" and pack else None,
             "contextUrl": reverse("api-context"),
+            # Every path a script uses (static/js/urls.js reads them; none is spelled in JS).
+            "urls": page_urls(),
             "basemapUrl": settings.BASEMAP_URL,
             "basemapAttribution": settings.BASEMAP_ATTRIBUTION,
             "tiandituKey": settings.TIANDITU_KEY,

@@ -11,6 +11,13 @@ class MarketsConfig(AppConfig):
         "layers": "markets.demo.load_zones",
         "activity": "markets.demo.load_reports",
     }
+    # The URLs this app's scripts use (geo.page_urls: script key -> URL name).
+    page_urls = {
+        "markets": "markets",
+        "marketDetail": "market",
+        "marketsWorker": "markets-sw",
+        "apiMarkets": "api-markets",
+    }
 
     def ready(self) -> None:
         from markets.api import openapi  # noqa: F401 (registers the endpoints' schema)

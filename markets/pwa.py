@@ -33,6 +33,7 @@ SHELL_FILES = (
     "js/market_detail.js",
     "js/basemap.js",
     "js/pwa.js",
+    "js/urls.js",
     "js/numbers.js",
     *(f"icons/markets-{size}.png" for size in ICON_SIZES),
 )

@@ -10,6 +10,7 @@ from django.contrib.gis.db.models.functions import PointOnSurface
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -259,7 +260,7 @@ def rules_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "saved": request.GET.get("saved", ""),
         "saved_changeset": _own_changeset(request),
         "editor_config": {
-            "previewUrl": "/api/v1/markets/preview-hours/",
+            "previewUrl": reverse("api-markets-preview"),
             "from": now.date().isoformat(),
             "strings": {
                 "checking": _("Checking…"),

@@ -10,6 +10,16 @@ class SitesConfig(AppConfig):
     demo_parts = {"layers": "sites.demo.load_layers", "activity": "sites.orders.demo.load_orders"}
     # The counts the page header shows (geo.context_processors: nav.<name>_count), per user.
     nav_counts = {"orders": "sites.orders.selectors.inbox_total"}
+    # The URLs this app's scripts use (geo.page_urls: script key -> URL name).
+    page_urls = {
+        "home": "map",
+        "dashboard": "dashboard",
+        "battleMap": "battle-map-export",
+        "apiProjects": "api-projects",
+        "apiLivelihood": "api-livelihood",
+        "projectDetail": "project-detail",
+        "livelihoodDetail": "livelihood-detail",
+    }
 
     def ready(self) -> None:
         from sites.api import openapi  # noqa: F401 (registers the endpoints' schema)

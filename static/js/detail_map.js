@@ -2,6 +2,7 @@
 // Leaflet (global L) is loaded as a classic script before the page module.
 
 import { addBasemap, legendSwatch, readMapConfig } from "./basemap.js";
+import { siteUrl } from "./urls.js";
 
 const L = window.L;
 
@@ -30,6 +31,6 @@ export function drawDetailMap(id, geometry, color = "#a3161a") {
 /** The header's map link leads back to the filtered map view the page was opened from. */
 export function keepMapView() {
   const back = document.getElementById("back-to-map");
-  const header = document.querySelector(".site-nav a[href='/']");
+  const header = document.querySelector(`.site-nav a[href='${siteUrl("home")}']`);
   if (back && header && back.search) header.href = back.href;
 }

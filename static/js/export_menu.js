@@ -2,6 +2,8 @@
 // the map's current filters (portal.params, set by map.js) and, on request, the area in view.
 // The menu's translated HTML is a <template> in sites/map.html; Leaflet is the global L.
 
+import { siteUrl } from "./urls.js";
+
 const L = window.L;
 
 /** The download URL of a layer in a format, with the list's filters and an optional bbox. */
@@ -9,7 +11,7 @@ export function downloadUrl(layer, format, params = {}, bbox = null) {
   const query = new URLSearchParams(params);
   if (bbox) query.set("bbox", bbox);
   const text = query.toString();
-  return `/api/v1/${layer}.${format}${text ? `?${text}` : ""}`;
+  return `${siteUrl("download", { layer, format })}${text ? `?${text}` : ""}`;
 }
 
 const clamp = (value, low, high) => Math.min(high, Math.max(low, value));

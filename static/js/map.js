@@ -1,4 +1,4 @@
-// The citywide map at "/": key projects, livelihood works and market zones from the GeoJSON API.
+// The citywide map (the home page): key projects, livelihood works and market zones from the GeoJSON API.
 // Leaflet and Leaflet.markercluster are classic scripts loaded before this module (global L).
 // Other page features (filters, status lights, a month slider) build on the exported functions
 // and on window.portalMap, which is set once the first load has finished.
@@ -8,22 +8,24 @@ import {
   readMapConfig,
 } from "./basemap.js";
 import { date as dateText, money, percent } from "./numbers.js";
+import { siteUrl } from "./urls.js";
 
 const L = window.L;
 
 export const LAYER_NAMES = ["projects", "livelihood", "markets"];
 
+// The layers' API lists, from the page config (geo.page_urls).
 export const API_URLS = {
-  projects: "/api/v1/projects/",
-  livelihood: "/api/v1/livelihood/",
-  markets: "/api/v1/markets/",
+  projects: siteUrl("apiProjects"),
+  livelihood: siteUrl("apiLivelihood"),
+  markets: siteUrl("apiMarkets"),
 };
 
 // Each feature's HTML page (a popup links to it).
 export const DETAIL_URLS = {
-  projects: (id) => `/projects/${encodeURIComponent(id)}/`,
-  livelihood: (id) => `/livelihood/${encodeURIComponent(id)}/`,
-  markets: (id) => `/markets/${encodeURIComponent(id)}/`,
+  projects: (id) => siteUrl("projectDetail", { id }),
+  livelihood: (id) => siteUrl("livelihoodDetail", { id }),
+  markets: (id) => siteUrl("marketDetail", { id }),
 };
 
 // Colours by the property each layer is classified by; codes are the model choices' values.

@@ -8,6 +8,7 @@ import {
   DETAIL_URLS, LIGHT_COLORS, LIGHT_DASHES, MILESTONE_PALETTE, openOrdersLine, orderIssueLink,
   popupActions, reportUrl, viewQuery,
 } from "./map.js";
+import { siteUrl } from "./urls.js";
 
 const L = window.L;
 const options = readJSON("map-filters", { staff: false, months: [], choices: {}, strings: {} });
@@ -106,7 +107,7 @@ function buildForm(state) {
     el("button", { type: "submit", textContent: S.apply }),
     el("button", { type: "reset", textContent: S.reset }));
   const exportLink = el("a", { className: "battle-map-link", id: "battle-map-link",
-    href: "/export/battle-map.html", textContent: S.export, target: "_blank", rel: "noopener" });
+    href: siteUrl("battleMap"), textContent: S.export, target: "_blank", rel: "noopener" });
   form.append(buttons, exportLink);
   form.readState = () => {
     const data = new FormData(form);
@@ -246,13 +247,15 @@ export async function applyFilters(portal, state) {
   window.history.replaceState(null, "", `${window.location.pathname}${text}`);
   const link = document.getElementById("battle-map-link");
   // The printable map takes the page's own filter names (both layers': sites/printmap.py).
-  if (link) link.href = `/export/battle-map.html${text}`;
+  if (link) link.href = `${siteUrl("battleMap")}${text}`;
   // The dashboard takes the projects' filters: its header link opens the same view.
-  const dashboard = document.querySelector(".site-nav a[href^='/dashboard/']");
-  if (dashboard) dashboard.href = `/dashboard/${queryString(params.projects)}`;
+  const dashboardUrl = siteUrl("dashboard");
+  const dashboard = document.querySelector(`.site-nav a[href^='${dashboardUrl}']`);
+  if (dashboard) dashboard.href = `${dashboardUrl}${queryString(params.projects)}`;
   // The header's map link reloads this view rather than dropping the filters.
-  const mapLink = document.querySelector(".site-nav a[href='/'], .site-nav a[href^='/?']");
-  if (mapLink) mapLink.setAttribute("href", `/${text}`);
+  const home = siteUrl("home");
+  const mapLink = document.querySelector(`.site-nav a[href='${home}'], .site-nav a[href^='${home}?']`);
+  if (mapLink) mapLink.setAttribute("href", `${home}${text}`);
   return portal.reload(params);
 }
 

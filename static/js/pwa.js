@@ -1,9 +1,9 @@
 // The public market pages as an installable app (issue 16 item 5): registers the service worker
-// (/markets/sw.js, scope /markets/), tells it which files this page loaded so they work offline,
-// and, when the page came from the worker's cache, says when its list and hours were loaded.
+// (its file and scope, the market pages, come from the page config: geo.page_urls), tells it
+// which files this page loaded so they work offline, and, when the page came from the worker's
+// cache, says when its list and hours were loaded.
 
-const WORKER_URL = "/markets/sw.js";
-const SCOPE = "/markets/";
+import { siteUrl } from "./urls.js";
 
 function format(template, values) {
   return template.replace(/%\((\w+)\)s/g, (_m, key) => String(values[key]));
@@ -24,7 +24,7 @@ export function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
   const files = () => performance.getEntriesByType("resource").map((entry) => entry.name)
     .filter((url) => new URL(url).origin === location.origin);
-  navigator.serviceWorker.register(WORKER_URL, { scope: SCOPE }).then(async () => {
+  navigator.serviceWorker.register(siteUrl("marketsWorker"), { scope: siteUrl("markets") }).then(async () => {
     const registration = await navigator.serviceWorker.ready;
     registration.active?.postMessage({ cache: [...files(), location.href] });
     document.body.dataset.worker = "ready";
