@@ -228,16 +228,22 @@ export function pointMarker(layerName, feature, latlng) {
     Object.assign(style, { color: "#ffffff", weight: 2, opacity: 1, fillOpacity: 1, radius: 6 });
   }
   const marker = L.circleMarker(latlng, style);
-  const open = Number(feature.properties?.open_orders) || 0;
-  if (layerName === "projects" && open > 0) {
-    // Staff: a badge with the number of open supervision orders ("!" when one is overdue).
-    const overdue = Number(feature.properties.overdue_orders) || 0;
-    marker.bindTooltip(overdue ? `${open}!` : String(open), {
-      permanent: true, direction: "right", offset: [6, -8],
-      className: overdue ? "order-badge order-badge-overdue" : "order-badge",
-    });
-  }
+  bindOrderBadge(layerName, feature, marker);
   return marker;
+}
+
+/** Staff: a badge with a project's number of open supervision orders ("!" when one is
+ * overdue), beside a point marker, at the middle of an area or a line. */
+export function bindOrderBadge(layerName, feature, layer) {
+  const open = Number(feature.properties?.open_orders) || 0;
+  if (layerName !== "projects" || open <= 0) return;
+  const overdue = Number(feature.properties.overdue_orders) || 0;
+  const place = layer instanceof L.CircleMarker
+    ? { direction: "right", offset: [6, -8] } : { direction: "center" };
+  layer.bindTooltip(overdue ? `${open}!` : String(open), {
+    permanent: true, ...place,
+    className: overdue ? "order-badge order-badge-overdue" : "order-badge",
+  });
 }
 
 /** The icon of a cluster of project points: neutral, so it never reads as a stage colour. */
@@ -320,6 +326,8 @@ export function geoJsonLayer(layerName, features) {
       pointToLayer: (feature, latlng) => pointMarker(layerName, feature, latlng),
       onEachFeature: (feature, layer) => {
         layer.bindPopup(() => popupContent(layerName, feature));
+        // Points got theirs in pointMarker; areas and lines get it here.
+        if (!(layer instanceof L.CircleMarker)) bindOrderBadge(layerName, feature, layer);
       },
     },
   );
