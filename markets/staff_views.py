@@ -16,11 +16,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from geo import geojson
 from geo.models import Department, District
+from geo.page_urls import url_pattern
 from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role
 from markets import selectors
 from markets.models import Changeset, ChangesetState, MarketZone, ZoneKind, ZoneStatus
@@ -113,6 +115,9 @@ def _editor_strings() -> dict:
         "created": _("Zone created."),
         "failed": _("Not saved: %(detail)s"),
         "network": _("Not saved: the server could not be reached. Try again."),
+        "conflictShort": _(
+            "Not saved: someone else saved this zone first. Reload the page to see their version."
+        ),
         "conflict": _(
             "%(user)s saved this zone at %(when)s (now version %(version)s) after you opened it."
         ),
@@ -153,17 +158,17 @@ def _editor_strings() -> dict:
 
 def _page_config(zone: MarketZone | None, draft: int | None = None) -> dict:
     return {
-        "apiChangesets": "/api/v1/changesets/",
-        "reviewUrlPattern": "/staff/changesets/{id}/",
+        "apiChangesets": reverse("api-changesets"),
+        "reviewUrlPattern": url_pattern("changeset-review"),
         "draft": draft,
         "zoneId": zone.pk if zone else None,
-        "apiList": "/api/v1/markets/",
-        "apiItem": f"/api/v1/markets/{zone.pk}/" if zone else None,
-        "editUrl": "/staff/markets/{id}/edit/",
-        "historyUrlPattern": "/staff/markets/{id}/history/",
-        "rulesUrlPattern": "/staff/markets/{id}/rules/",
-        "historyUrl": f"/staff/markets/{zone.pk}/history/" if zone else None,
-        "projectsUrl": "/api/v1/projects/",
+        "apiList": reverse("api-markets"),
+        "apiItem": reverse("api-market", args=[zone.pk]) if zone else None,
+        "editUrl": url_pattern("market-edit"),
+        "historyUrlPattern": url_pattern("market-history"),
+        "rulesUrlPattern": url_pattern("market-rules"),
+        "historyUrl": reverse("market-history", args=[zone.pk]) if zone else None,
+        "projectsUrl": reverse("api-projects"),
         "minM2PerStall": settings.MARKET_MIN_M2_PER_STALL,
         "districts": _districts_geojson(),
         "strings": _editor_strings(),
@@ -204,7 +209,7 @@ def zone_history_page(request: HttpRequest, pk: int) -> HttpResponse:
     """/staff/markets/<id>/history/: two versions overlaid on the map, changes, restore."""
     zone = get_object_or_404(MarketZone, pk=pk)
     config = _page_config(zone)
-    config["apiHistory"] = f"/api/v1/markets/{zone.pk}/history/"
+    config["apiHistory"] = reverse("api-market-history", args=[zone.pk])
     return render(request, "markets/history.html", {"zone": zone, "editor_config": config})
 
 

@@ -7,6 +7,8 @@
 // window.zoneEditor exposes the map and a few read-outs for tests and the browser console.
 
 import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
+import { fillPattern } from "./urls.js";
+import { failureMessage, request, write } from "./write.js";
 
 const L = window.L;
 const config = readJSON("editor-config");
@@ -129,7 +131,6 @@ const form = document.getElementById("zone-form");
 const statusNode = document.getElementById("editor-status");
 const warningsNode = document.getElementById("editor-warnings");
 const dialog = document.getElementById("conflict-dialog");
-const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
 
 const state = {
   zoneId: config.zoneId,
@@ -276,22 +277,16 @@ function setStatus(text) {
   statusNode.textContent = text;
 }
 
-function versionFrom(response) {
-  const tag = response.headers.get("ETag") || "";
-  const match = tag.match(/\d+/);
-  return match ? Number(match[0]) : null;
-}
-
 async function loadZone() {
   if (!state.apiItem) return;
   setStatus(S.loading);
-  const response = await fetch(state.apiItem, { credentials: "same-origin", cache: "no-store" });
-  if (!response.ok) {
-    setStatus(S.loadFailed);
+  const result = await request(state.apiItem, { cache: "no-store" });
+  if (!result.ok) {
+    setStatus(result.kind === "network" ? S.network : S.loadFailed);
     return;
   }
-  const feature = await response.json();
-  state.version = versionFrom(response);
+  const feature = result.body;
+  state.version = result.version;
   statusNode.dataset.version = String(state.version);
   fillForm(feature.properties);
   showGeometry(feature.geometry);
@@ -328,37 +323,27 @@ function requestBody() {
 }
 
 /**
- * Send one write; on success record the new version and return the body, else show the
- * network error, the conflict dialog (412) or the server's messages, and return null.
+ * Send one write (write.js); on success record the new version and return the body, else show
+ * the network error, the conflict dialog (412) or the server's messages, and return null. The
+ * form is left as it was, so nothing typed is lost.
  */
 async function sendWrite(url, { method, ifMatch, payload, keepVersion = false }) {
-  const headers = { "Content-Type": "application/json", "X-CSRFToken": csrfToken };
-  if (ifMatch) headers["If-Match"] = `"${state.version}"`;
-  let response;
-  try {
-    response = await fetch(url, {
-      method, credentials: "same-origin", headers, body: JSON.stringify(payload),
-    });
-  } catch {
-    setStatus(S.network);
-    return null;
-  }
-  const body = await response.json().catch(() => ({}));
-  if (response.status === 412) {
+  const result = await write(url, { method, payload, version: ifMatch ? state.version : null });
+  if (result.kind === "conflict") {
     setStatus("");
-    openConflict(body);
+    openConflict(result.body);
     return null;
   }
-  if (!response.ok) {
-    setStatus(format(S.failed, { detail: body.detail || response.status }));
-    showErrors(body);
+  if (!result.ok) {
+    setStatus(failureMessage(result, S));
+    if (result.kind === "refused") showErrors(result);
     return null;
   }
   if (!keepVersion) {
-    state.version = versionFrom(response);
+    state.version = result.version;
     statusNode.dataset.version = String(state.version);
   }
-  return body;
+  return result.body;
 }
 
 /** Add the edit to the draft changeset (opening one with the reason as its comment). */
@@ -371,7 +356,7 @@ async function saveToDraft(edit) {
 function showDraft(body) {
   state.draft = body.id;
   const link = document.getElementById("draft-link");
-  link.href = config.reviewUrlPattern.replace("{id}", body.id);
+  link.href = fillPattern(config.reviewUrlPattern, { id: body.id });
   link.textContent = format(S.draftLink, { id: body.id });
   document.getElementById("draft-notice").hidden = false;
   statusNode.dataset.draft = String(body.id);
@@ -411,8 +396,8 @@ function showZone(id, properties) {
   const title = format(S.editTitle, { name: properties.name });
   document.title = document.title.replace(titleNode.textContent.trim(), title);
   titleNode.textContent = title;
-  document.getElementById("history-link").href = config.historyUrlPattern.replace("{id}", id);
-  document.getElementById("rules-link").href = config.rulesUrlPattern.replace("{id}", id);
+  document.getElementById("history-link").href = fillPattern(config.historyUrlPattern, { id });
+  document.getElementById("rules-link").href = fillPattern(config.rulesUrlPattern, { id });
   document.getElementById("zone-links").hidden = false;
 }
 

@@ -3,6 +3,8 @@
 // opens a new draft changeset proposing that version (reviewed and published like any edit).
 
 import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
+import { fillPattern } from "./urls.js";
+import { failureMessage, request, write } from "./write.js";
 
 const L = window.L;
 const config = readJSON("editor-config");
@@ -30,7 +32,6 @@ const pickers = { a: document.getElementById("version-a"), b: document.getElemen
 const list = document.getElementById("history-versions");
 const statusNode = document.getElementById("history-status");
 const form = document.getElementById("restore-form");
-const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
 let versions = [];
 let currentVersion = Number(statusNode.dataset.version);
 
@@ -66,7 +67,7 @@ function renderVersion(v, index) {
     // One entry per published changeset: its comment, author and reviewer, linked.
     const link = document.createElement("a");
     link.className = "history-changeset";
-    link.href = config.reviewUrlPattern.replace("{id}", v.changeset.id);
+    link.href = fillPattern(config.reviewUrlPattern, { id: v.changeset.id });
     link.textContent = format(S.changesetEntry, {
       id: v.changeset.id, comment: v.changeset.comment, author: v.changeset.author,
       reviewer: v.changeset.reviewer || "–",
@@ -120,12 +121,12 @@ function render() {
 }
 
 async function load() {
-  const response = await fetch(config.apiHistory, { credentials: "same-origin", cache: "no-store" });
-  if (!response.ok) {
-    statusNode.textContent = S.loadFailed;
+  const result = await request(config.apiHistory, { cache: "no-store" });
+  if (!result.ok) {
+    statusNode.textContent = result.kind === "network" ? S.network : S.loadFailed;
     return;
   }
-  const body = await response.json();
+  const body = result.body;
   versions = body.versions;
   currentVersion = body.version;
   statusNode.dataset.version = String(currentVersion);
@@ -144,19 +145,16 @@ async function restore(v) {
   }
   if (!window.confirm(format(S.restoreConfirm, { version: v.version }))) return;
   // Restoring is a new draft changeset proposing that version (issue 18): reviewed, then published.
-  const response = await fetch(config.apiChangesets, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-    body: JSON.stringify({ comment: reason, restore: { zone: config.zoneId, history_id: v.history_id } }),
+  const result = await write(config.apiChangesets, {
+    payload: { comment: reason, restore: { zone: config.zoneId, history_id: v.history_id } },
   });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    statusNode.textContent = format(S.failed, { detail: body.detail || response.status });
+  if (!result.ok) {
+    // The reason stays in its box: the user can send it again.
+    statusNode.textContent = failureMessage(result, S);
     return;
   }
   form.elements.reason.value = "";
-  window.location.assign(config.reviewUrlPattern.replace("{id}", body.id));
+  window.location.assign(fillPattern(config.reviewUrlPattern, { id: result.body.id }));
 }
 
 pickers.a.addEventListener("change", () => { show("a"); fit(); });

@@ -2,6 +2,7 @@
 // typed, with the parser's message and position shown inline when it does not read.
 
 import { readJSON } from "./basemap.js";
+import { request } from "./write.js";
 
 const config = readJSON("rules-config", {});
 const strings = config.strings || {};
@@ -59,18 +60,15 @@ async function refresh() {
   url.searchParams.set("opening_hours", text);
   url.searchParams.set("from", config.from);
   url.searchParams.set("days", "7");
-  try {
-    const response = await fetch(url, { headers: { Accept: "application/json" } });
-    const body = await response.json();
-    if (mine !== sequence) return; // a newer keystroke's answer wins
-    if (response.ok) showDays(body.days);
-    else if (body.problem) showProblem(text, body.problem, body.detail);
-    else {
-      preview.replaceChildren(el("p", body.detail || strings.failed, "preview-error"));
-      preview.dataset.state = "invalid";
-    }
-  } catch {
-    if (mine === sequence) preview.replaceChildren(el("p", strings.failed, "preview-error"));
+  const result = await request(url, { headers: { Accept: "application/json" } });
+  if (mine !== sequence) return; // a newer keystroke's answer wins
+  if (result.ok) showDays(result.body.days);
+  else if (result.kind === "network") {
+    preview.replaceChildren(el("p", strings.failed, "preview-error"));
+  } else if (result.body.problem) showProblem(text, result.body.problem, result.body.detail);
+  else {
+    preview.replaceChildren(el("p", result.body.detail || strings.failed, "preview-error"));
+    preview.dataset.state = "invalid";
   }
 }
 
