@@ -259,3 +259,20 @@ def test_triage_steps_are_in_the_openapi_document(api_client, db):
     schemas = document["components"]["schemas"]
     assert schemas["AssignInput"]["required"] == ["assignee"]
     assert schemas["UnfoundedInput"]["required"] == ["note"]
+
+
+def test_a_session_step_needs_the_csrf_token(report, urban):
+    # A signed-in browser session (not a token) is refused without the CSRF token: a forging
+    # page cannot move a report in a staff member's name.
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(urban)
+    response = browser.post(
+        f"/api/v1/reports/{report.code}/unfounded/",
+        {"note": "伪造"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    assert Report.objects.get().state == "new"
