@@ -400,21 +400,23 @@ def with_lights(qs: QuerySet, *, ref: dt.date) -> QuerySet:
     )
 
 
-def _orders_open_at(ref: dt.date) -> QuerySet:
-    """The project's orders open at the end of ``ref`` (issued by then, not closed by then)."""
+def _orders_open_at(ref: dt.date, subject: str = "project") -> QuerySet:
+    """The subject's orders open at the end of ``ref`` (issued by then, not closed by then);
+    ``subject`` is the order's field naming the outer row: project, or work (livelihood)."""
     return SupervisionOrder.objects.filter(
-        project=OuterRef("pk"), issued_at__date__lte=ref,
+        **{subject: OuterRef("pk")}, issued_at__date__lte=ref,
     ).filter(Q(closed_at__isnull=True) | Q(closed_at__date__gt=ref)).order_by()
 
 
-def _count(qs: QuerySet):
-    counted = qs.values("project").annotate(n=Func(F("pk"), function="COUNT")).values("n")
+def _count(qs: QuerySet, subject: str = "project"):
+    counted = qs.values(subject).annotate(n=Func(F("pk"), function="COUNT")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def order_measures(ref: dt.date) -> dict:
+def order_measures(ref: dt.date, subject: str = "project") -> dict:
     """Aliases ``orders_open``, ``orders_overdue``, ``orders_after_red`` (counts) and
-    ``orders_overdue_reasons`` (the overdue orders' reason objects, comma-joined JSON text).
+    ``orders_overdue_reasons`` (the overdue orders' reason objects, comma-joined JSON text)
+    of a project queryset, or of a livelihood-work one with ``subject="work"``.
 
     Days overdue are calendar days from the deadline to ``ref``; an order escalated by ``ref``
     names the leader it went to. Translated templates go to format() as in ``_pg_template``.
@@ -435,17 +437,17 @@ def order_measures(ref: dt.date) -> dict:
         output_field=TextField(),
     )
     reason = _JsonReason(Value(ORDER_OVERDUE), Value(RED), F("pk"), days, leader, text)
-    overdue = _orders_open_at(ref).filter(deadline__lt=ref)
+    overdue = _orders_open_at(ref, subject).filter(deadline__lt=ref)
     reasons = (
-        overdue.values("project")
+        overdue.values(subject)
         .annotate(j=StringAgg(reason, delimiter=",", order_by=("pk",)))
         .values("j")
     )
     return {
-        "orders_open": _count(_orders_open_at(ref)),
-        "orders_overdue": _count(overdue),
+        "orders_open": _count(_orders_open_at(ref, subject), subject),
+        "orders_overdue": _count(overdue, subject),
         "orders_after_red": _count(
-            _orders_open_at(ref).filter(light_at_issue=RED, deadline__gte=ref)
+            _orders_open_at(ref, subject).filter(light_at_issue=RED, deadline__gte=ref), subject
         ),
         "orders_overdue_reasons": Subquery(reasons, output_field=TextField()),
     }
@@ -475,6 +477,52 @@ def _format_template(text, names: tuple[str, ...]) -> str:
     if re.search(r"%\([a-z_]+\)s", text):
         raise ValueError(f"Untranslatable placeholder in an order reason: {text!r}")
     return text
+
+
+# --- livelihood works ---------------------------------------------------------------------------
+# A work's light (staff): red while one of its supervision orders is overdue; yellow while a
+# milestone is late (sites.selectors.with_milestone_light) or an order issued on a red light is
+# open ("the colour remembers"); green otherwise. Reasons are written as the projects' are.
+MILESTONE_LATE = "milestone_late"
+MILESTONE_LATE_TEXT = gettext_lazy("Milestone “%(milestone)s” planned for %(planned)s is not "
+                                   "reached")
+# Milestone light, the first late milestone's name and planned date, then as MEASURES.
+WORK_MEASURES = ("ms", "nm", "nd", "od", "orr", "oj", "oo")
+
+
+def work_light_measures() -> dict[str, Func | F]:
+    """The work light's measures (WORK_MEASURES) over the aliases of
+    ``sites.selectors.with_milestone_light`` and ``order_measures(ref, subject="work")``."""
+    planned = Func(F("late_milestone_date"), Value("YYYY-MM-DD"), function="to_char",
+                   output_field=TextField())
+    return dict(zip(WORK_MEASURES, (
+        F("milestone_light"), F("late_milestone"), planned, F("orders_overdue"),
+        F("orders_after_red"), F("orders_overdue_reasons"), F("orders_open"),
+    ), strict=True))
+
+
+class WorkLightSQL:
+    """A livelihood work's light level (0 green, 1 yellow, 2 red) and reasons as SQL over the
+    measures read as ``{prefix}{measure}``."""
+
+    def __init__(self, prefix: str):
+        m = self.measure = {name: f"{prefix}{name}" for name in WORK_MEASURES}
+        self.level = (f"(CASE WHEN {m['od']} > 0 THEN 2 WHEN {m['ms']} = 'late' "
+                      f"OR {m['orr']} > 0 THEN 1 ELSE 0 END)")
+
+    def reasons(self) -> tuple[str, list]:
+        """The reasons as JSON array text: the overdue orders (red), the orders issued on red,
+        the late milestone (its name is user text: escaped by json_build_object)."""
+        m = self.measure
+        after_red = f"CASE WHEN {m['orr']} > 0 THEN format(%s, {m['orr']}) END"
+        milestone = (
+            f"CASE WHEN {m['ms']} = 'late' THEN json_build_object('code', '{MILESTONE_LATE}', "
+            f"'light', '{YELLOW}', 'params', json_build_object('milestone', {m['nm']}, "
+            f"'planned', {m['nd']}), 'text', format(%s, {m['nm']}, {m['nd']}))::text END"
+        )
+        params = [_pg_template(ORDERS_AFTER_RED, YELLOW),
+                  _format_template(MILESTONE_LATE_TEXT, ("milestone", "planned"))]
+        return f"'[' || concat_ws(',', {m['oj']}, {after_red}, {milestone}) || ']'", params
 
 
 def light_measures() -> dict[str, Func | F]:

@@ -52,7 +52,9 @@ from sites.models import (
 PROJECT_SOURCES = (
     Project, ProgressReport, Blocker, Department, District, Leader, SupervisionOrder,
 )
-LIVELIHOOD_SOURCES = (LivelihoodWork, Milestone, Department, District, Leader)
+LIVELIHOOD_SOURCES = (
+    LivelihoodWork, Milestone, Department, District, Leader, SupervisionOrder,
+)
 
 
 @dataclass
@@ -239,7 +241,12 @@ def with_milestone_light(qs: QuerySet, *, ref: dt.date) -> QuerySet:
         Q(actual_date__isnull=True) | Q(actual_date__gt=ref)
     )
     next_one = pending.order_by("seq")
+    first_late = pending.filter(planned_date__lt=ref).order_by("planned_date", "seq")
     return qs.alias(
+        late_milestone=Subquery(first_late.values("name")[:1], output_field=CharField()),
+        late_milestone_date=Subquery(
+            first_late.values("planned_date")[:1], output_field=DateField()
+        ),
         milestone_light=Case(
             When(status=WorkStatus.COMPLETED, then=Value(DONE)),
             When(Exists(pending.filter(planned_date__lt=ref)), then=Value(LATE)),
@@ -265,7 +272,11 @@ def livelihood_queryset(f: SiteFilters, *, staff: bool) -> QuerySet[LivelihoodWo
         qs = qs.filter(programme__in=f.programme)
     if f.status:
         qs = qs.filter(status__in=f.status)
-    qs = with_milestone_light(_apply_common(qs, f), ref=lights.reference_date(f.as_of))
+    ref = lights.reference_date(f.as_of)
+    qs = with_milestone_light(_apply_common(qs, f), ref=ref)
+    if staff:
+        # The work's supervision orders, for its light (lights.WorkLightSQL) and badge.
+        qs = qs.alias(**lights.order_measures(ref, subject="work"))
     if f.light:
         qs = qs.filter(milestone_light__in=f.light)
     return qs.order_by("code")
@@ -404,11 +415,36 @@ def unplaced_projects() -> QuerySet[Project]:
             .select_related("lead_department", "leader").order_by("code"))
 
 
+def _work_light_members() -> geojson.Computed:
+    """A livelihood work's open_orders, overdue_orders, light, light_label and light_reasons
+    (staff), from its measures selected once per row (see ``lights.WorkLightSQL``)."""
+    light = lights.WorkLightSQL("t._w_")
+    labels = tuple(json.dumps(v, ensure_ascii=False) for v in lights.light_labels())
+    names = tuple(json.dumps(v) for v in lights.LIGHTS)
+    pick = f"(ARRAY[%s, %s, %s])[{light.level} + 1]"
+    return geojson.Computed(
+        columns={f"_w_{name}": expr for name, expr in lights.work_light_measures().items()},
+        members=[
+            ("open_orders", f"{light.measure['oo']}::text", ()),
+            ("overdue_orders", f"{light.measure['od']}::text", ()),
+            ("light", pick, names),
+            ("light_label", pick, labels),
+            ("light_reasons", *light.reasons()),
+        ],
+    )
+
+
+def _livelihood_layer(*, staff: bool) -> dict:
+    return {
+        "geom": "geom",
+        "properties": livelihood_properties(staff=staff),
+        "computed": _work_light_members() if staff else None,
+    }
+
+
 def livelihood_geojson(f: SiteFilters, *, staff: bool) -> bytes:
     return geojson.feature_collection(
-        livelihood_queryset(f, staff=staff),
-        geom="geom",
-        properties=livelihood_properties(staff=staff),
+        livelihood_queryset(f, staff=staff), **_livelihood_layer(staff=staff)
     )
 
 
@@ -421,7 +457,7 @@ def project_feature(pk: int, *, staff: bool, as_of: dt.date | None = None) -> st
 
 def livelihood_feature(pk: int, *, staff: bool, as_of: dt.date | None = None) -> str | None:
     qs = livelihood_queryset(SiteFilters(as_of=as_of), staff=staff).filter(pk=pk)
-    return geojson.feature(qs, geom="geom", properties=livelihood_properties(staff=staff))
+    return geojson.feature(qs, **_livelihood_layer(staff=staff))
 
 
 # --- detail pages -----------------------------------------------------------------------------

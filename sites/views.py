@@ -391,7 +391,8 @@ def livelihood_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "feature": feature, "props": feature["properties"], "staff": staff,
         "milestones": milestones, "page_data": {"geometry": feature["geometry"]},
         "milestone_labels": selectors.milestone_light_labels(),
-        "as_of": as_of, "map_query": map_query,
+        "as_of": as_of, "map_query": map_query, "work": work,
+        **(order_selectors.work_orders_context(request.user, work) if staff else {}),
     }, status=400 if refused else 200)
 
 

@@ -229,6 +229,24 @@ def current_light(project_id: int) -> str:
     return qs.annotate(now_light=F("light")).values_list("now_light", flat=True).first() or ""
 
 
+def current_work_light(work_id: int) -> str:
+    """The livelihood work's light today (green / yellow / red; sites.lights.WorkLightSQL)."""
+    from sites.selectors import livelihood_page_feature
+
+    feature = livelihood_page_feature(work_id, staff=True)
+    return feature["properties"]["light"] if feature else ""
+
+
+def work_orders_context(user, work) -> dict:
+    """What a livelihood work's page shows of its orders: (order, colour) rows and the link."""
+    from sites.orders.services import can_issue
+
+    today = timezone.localdate()
+    cal = holiday_sets()
+    rows = [(o, order_colour(o, today, cal)) for o in orders().filter(work=work)]
+    return {"work_orders": rows, "can_issue_orders": can_issue(user)}
+
+
 def project_orders_context(user, project) -> dict:
     """What the project page shows of its orders: (order, colour) rows and the issue link."""
     from sites.orders.services import can_issue

@@ -34,7 +34,7 @@ from sites.orders.models import (
     Severity,
     SupervisionOrder,
 )
-from sites.orders.selectors import HolidaySets, current_light, holiday_sets
+from sites.orders.selectors import HolidaySets, current_light, current_work_light, holiday_sets
 
 NO_ISSUE_ROLE = _("Only city leaders and the project office can issue supervision orders.")
 NOT_ADDRESSEE = _("Only staff of %(department)s, the addressed department, can do this.")
@@ -200,7 +200,7 @@ def order_issue(
         project=project, work=work, blocker=blocker, department=target.lead_department,
         issued_by=user, leader=leader, subject=subject, requirement=requirement,
         severity=severity, deadline=deadline, state=OrderState.ISSUED, issued_at=at,
-        light_at_issue=current_light(project.pk) if project else "",
+        light_at_issue=current_light(project.pk) if project else current_work_light(work.pk),
     )
     _save(order, user, "order issued")
     return order
