@@ -34,6 +34,7 @@ SHELL_FILES = (
     "js/basemap.js",
     "js/pwa.js",
     "js/urls.js",
+    "js/popups.js",
     "js/numbers.js",
     *(f"icons/markets-{size}.png" for size in ICON_SIZES),
 )

@@ -1,6 +1,8 @@
 // Basemaps and the map configuration shared by the public map and the admin geometry widget.
 // Leaflet (global L) is loaded as a classic script before any module that imports this one.
 
+import { escapeText } from "./popups.js";
+
 const L = window.L;
 
 // Tianditu's web-mercator ("_w") layers line up with WGS84 coordinates; Gaode/Tencent tiles are
@@ -114,12 +116,6 @@ function dropUnreachableTiles(map, layers) {
       });
     });
   }
-}
-
-function escapeText(text) {
-  const node = document.createElement("span");
-  node.textContent = text || "";
-  return node.innerHTML;
 }
 
 // --- context layers -------------------------------------------------------------------------

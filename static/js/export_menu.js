@@ -2,9 +2,8 @@
 // the map's current filters (portal.params, set by map.js) and, on request, the area in view.
 // The menu's translated HTML is a <template> in sites/map.html; Leaflet is the global L.
 
+import { onPortalMap, templateControl } from "./map_controls.js";
 import { siteUrl } from "./urls.js";
-
-const L = window.L;
 
 /** The download URL of a layer in a format, with the list's filters and an optional bbox. */
 export function downloadUrl(layer, format, params = {}, bbox = null) {
@@ -38,19 +37,9 @@ function refresh(portal, root) {
 }
 
 export function installExportMenu(portal) {
-  const template = document.getElementById("export-menu-template");
-  if (!template || portal.exportMenu) return null;
-  // Top right, under the layer switcher: opened, it drops into the map's free corner instead of
-  // growing up over the filter panel from the bottom left.
-  const control = L.control({ position: "topright" });
-  control.onAdd = () => {
-    const root = template.content.firstElementChild.cloneNode(true);
-    L.DomEvent.disableClickPropagation(root);
-    L.DomEvent.disableScrollPropagation(root);
-    return root;
-  };
-  control.addTo(portal.map);
-  const root = control.getContainer();
+  if (portal.exportMenu) return null;
+  const root = templateControl(portal.map, "export-menu-template");
+  if (!root) return null;
   const update = () => refresh(portal, root);
   root.querySelector("input[name='export-in-view']").addEventListener("change", update);
   portal.map.on("moveend", update);
@@ -60,10 +49,4 @@ export function installExportMenu(portal) {
   return root;
 }
 
-if (window.portalMap) {
-  installExportMenu(window.portalMap);
-} else {
-  document.addEventListener("portal:map-ready", (event) => installExportMenu(event.detail), {
-    once: true,
-  });
-}
+onPortalMap(installExportMenu);

@@ -3,9 +3,8 @@
 // A collapsible map control at the top right; each name links to the feature's page, and a
 // light is written out in words (never its colour alone).
 
-import { DETAIL_URLS, LAYER_NAMES, viewQuery } from "./map.js";
-
-const L = window.L;
+import { detailUrl, LAYER_NAMES } from "./map.js";
+import { onPortalMap, templateControl } from "./map_controls.js";
 const strings = (() => {
   const node = document.getElementById("feature-list-strings");
   return node ? JSON.parse(node.textContent) : {};
@@ -56,7 +55,7 @@ function fill(portal, root) {
     const name = document.createElement("th");
     name.scope = "row";
     const link = document.createElement("a");
-    link.href = DETAIL_URLS[layer](feature.id) + (layer === "markets" ? "" : viewQuery());
+    link.href = detailUrl(layer, feature.id);
     link.textContent = props.name || props.code || `#${feature.id}`;
     name.append(link);
     const lightCell = cell("td", light(layer, props));
@@ -72,18 +71,9 @@ function fill(portal, root) {
 }
 
 export function installFeatureTable(portal) {
-  const template = document.getElementById("feature-list-template");
-  if (!template || portal.featureTable) return null;
-  // Top right under "export this view": bottom left is the filter panel's, bottom right the legend's.
-  const control = L.control({ position: "topright" });
-  control.onAdd = () => {
-    const root = template.content.firstElementChild.cloneNode(true);
-    L.DomEvent.disableClickPropagation(root);
-    L.DomEvent.disableScrollPropagation(root);
-    return root;
-  };
-  control.addTo(portal.map);
-  const root = control.getContainer();
+  if (portal.featureTable) return null;
+  const root = templateControl(portal.map, "feature-list-template");
+  if (!root) return null;
   const update = () => fill(portal, root);
   document.addEventListener("portal:map-reloaded", update);
   portal.map.on("overlayadd overlayremove", update);
@@ -92,10 +82,4 @@ export function installFeatureTable(portal) {
   return root;
 }
 
-if (window.portalMap) {
-  installFeatureTable(window.portalMap);
-} else {
-  document.addEventListener("portal:map-ready", (event) => installFeatureTable(event.detail), {
-    once: true,
-  });
-}
+onPortalMap(installFeatureTable);

@@ -8,6 +8,7 @@ import {
   readMapConfig,
 } from "./basemap.js";
 import { date as dateText, money, percent } from "./numbers.js";
+import { fieldsPopup } from "./popups.js";
 import { siteUrl } from "./urls.js";
 
 const L = window.L;
@@ -134,22 +135,15 @@ export function reportUrl(feature) {
 }
 
 /** The popup link (url, label, class) that issues an order on a project: leaders and the
- * project office only (url null for others, so popupActions leaves it out). */
+ * project office only (url null for others, so popups.js leaves it out). */
 export function orderIssueLink(feature) {
   const url = mapUser.issueOrders ? fillUrl(mapUser.urls.orderIssue, feature.id) : null;
   return [url, mapUser.strings.issueOrder, "popup-order"];
 }
 
-/** A popup line with the project's open supervision orders (staff), or null when none. */
-export function openOrdersLine(properties) {
-  const open = Number(properties?.open_orders) || 0;
-  if (!open) return null;
-  const overdue = Number(properties.overdue_orders) || 0;
-  const line = document.createElement("p");
-  line.className = "popup-orders";
-  line.textContent = `${mapUser.strings.openOrders || "Open orders"}: ${open}`
-    + (overdue ? ` (${overdue} ${mapUser.strings.overdueOrders || "overdue"})` : "");
-  return line;
+/** The words of this user's popup links and order lines (sites.views.map_user_config). */
+export function mapUserStrings() {
+  return mapUser.strings;
 }
 
 /** The boundary-editor URL of a market zone for urban management (and admins), else null. */
@@ -157,25 +151,14 @@ export function zoneEditUrl(feature) {
   return mapUser.editZones ? fillUrl(mapUser.urls.marketEdit, feature.id) : null;
 }
 
-/** A popup's row of action links (class "popup-actions"), or null when it would be empty. */
-export function popupActions(links) {
-  const shown = links.filter(([href]) => href);
-  if (!shown.length) return null;
-  const box = document.createElement("p");
-  box.className = "popup-actions";
-  for (const [href, text, className] of shown) {
-    const link = document.createElement("a");
-    link.href = href;
-    link.textContent = text;
-    link.className = className;
-    box.append(link);
-  }
-  return box;
-}
-
 /** The query string of the map's current view (filters and as_of), kept by detail links. */
 export function viewQuery() {
   return window.location.search;
+}
+
+/** A feature's page, opened in this map's view (its filters) for projects and works. */
+export function detailUrl(layerName, id) {
+  return DETAIL_URLS[layerName](id) + (layerName === "markets" ? "" : viewQuery());
 }
 
 // One map pane per layer, stacked so that areas never cover the points and lines drawn on them
@@ -264,39 +247,28 @@ function displayValue(value) {
   return String(value);
 }
 
-/** The popup DOM of a feature (built with textContent, so names cannot inject markup). */
+/** The popup DOM of a feature (popups.js: built with textContent, so names cannot inject markup). */
 export function popupContent(layerName, feature) {
   const props = feature.properties || {};
-  const root = document.createElement("div");
-  root.className = "map-popup";
-  const title = document.createElement("h3");
-  title.textContent = props.name || props.code || `#${feature.id}`;
-  root.append(title);
-  const list = document.createElement("dl");
+  const rows = [];
   for (const [key, catalogue, labelKey, format] of POPUP_FIELDS[layerName]) {
     let value = displayValue(props[key]);
     if (value && format) value = format(props[key]);
     if (value && catalogue) value = strings.labels[catalogue]?.[value] ?? value;
     if (!value) continue;
-    const dt = document.createElement("dt");
-    dt.textContent = strings.fields[labelKey || key] || labelKey || key;
-    const dd = document.createElement("dd");
-    dd.textContent = value;
-    list.append(dt, dd);
+    rows.push([strings.fields[labelKey || key] || labelKey || key, value]);
   }
-  root.append(list);
+  let actions = [];
   if (feature.id !== undefined && feature.id !== null) {
-    const detail = DETAIL_URLS[layerName](feature.id) + (layerName === "markets" ? "" : viewQuery());
-    const actions = popupActions([
-      [detail, strings.messages.details || "Details", "popup-details"],
+    actions = [
+      [detailUrl(layerName, feature.id), strings.messages.details || "Details", "popup-details"],
       [layerName === "projects" ? reportUrl(feature) : null, mapUser.strings.report,
         "popup-report"],
       [layerName === "markets" ? zoneEditUrl(feature) : null, mapUser.strings.edit,
         "popup-edit"],
-    ]);
-    root.append(actions);
+    ];
   }
-  return root;
+  return fieldsPopup({ title: props.name || props.code || `#${feature.id}`, rows, actions });
 }
 
 /** Fetch every page of a GeoJSON FeatureCollection (follows DRF pagination's `next`). */

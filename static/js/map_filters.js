@@ -5,9 +5,12 @@
 
 import { readJSON } from "./basemap.js";
 import {
-  DETAIL_URLS, LIGHT_COLORS, LIGHT_DASHES, MILESTONE_PALETTE, openOrdersLine, orderIssueLink,
-  popupActions, reportUrl, viewQuery,
+  detailUrl, LIGHT_COLORS, LIGHT_DASHES, MILESTONE_PALETTE, mapUserStrings, orderIssueLink,
+  reportUrl,
 } from "./map.js";
+import {
+  el, livelihoodPopup as buildLivelihoodPopup, projectPopup as buildProjectPopup,
+} from "./popups.js";
 import { siteUrl } from "./urls.js";
 
 const L = window.L;
@@ -58,13 +61,6 @@ export function layerParams(state) {
 function queryString(params) {
   const text = new URLSearchParams(params).toString();
   return text ? `?${text}` : "";
-}
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  Object.assign(node, props);
-  node.append(...children);
-  return node;
 }
 
 function field(id, label, control) {
@@ -129,93 +125,27 @@ function buildForm(state) {
   return form;
 }
 
-function addRow(list, label, value) {
-  if (value === null || value === undefined || value === "") return;
-  list.append(el("dt", { textContent: label }), el("dd", { textContent: String(value) }));
-}
-
-function bar(percent) {
-  const meter = el("meter", { min: 0, max: 100, value: Number(percent) || 0 });
-  meter.textContent = `${percent}%`;
-  return meter;
-}
-
-/** A project's popup: key figures, the light with its reasons (staff), a link to its page. */
+/** A project's popup (popups.js): key figures, the light with its reasons (staff), links. */
 export function projectPopup(feature) {
-  const p = feature.properties || {};
-  const root = el("div", { className: "map-popup project-popup" });
-  root.append(el("h3", { textContent: p.name || p.code }));
-  const list = el("dl");
-  addRow(list, S.code, p.code);
-  addRow(list, S.stage, p.stage_label);
-  addRow(list, S.department, p.lead_department);
-  addRow(list, S.leader, p.leader);
-  addRow(list, S.plannedStart, p.planned_start);
-  addRow(list, S.actualStart, p.actual_start || "—");
-  addRow(list, S.plannedEnd, p.planned_end);
-  if (p.actual_end) addRow(list, S.actualEnd, p.actual_end);
-  list.append(el("dt", { textContent: S.progress }),
-    el("dd", {}, bar(p.percent_complete), ` ${p.percent_complete}%`));
-  if (p.planned_investment_year !== undefined) {
-    const planned = Number(p.planned_investment_year) || 0;
-    const done = Number(p.completed_investment_year) || 0;
-    const pct = planned ? Math.round((done / planned) * 1000) / 10 : 0;
-    list.append(el("dt", { textContent: S.investment }),
-      el("dd", {}, bar(Math.min(pct, 100)), ` ${done} / ${planned} (${pct}%)`));
-  }
-  root.append(list);
-  if (p.light) {
-    const box = el("div", { className: `popup-light light-${p.light}` });
-    box.append(el("strong", { textContent: `${S.light}: ${p.light_label}` }));
-    const reasons = el("ul", { className: "light-reasons" });
-    for (const reason of p.light_reasons || []) {
-      const item = el("li", { textContent: reason.text });
-      item.dataset.code = reason.code;
-      item.dataset.light = reason.light;
-      reasons.append(item);
-    }
-    if (!reasons.childElementCount) reasons.append(el("li", { textContent: S.onTrack }));
-    box.append(reasons);
-    root.append(box);
-  }
-  const orders = openOrdersLine(p);
-  if (orders) root.append(orders);
-  root.append(popupActions([
-    [DETAIL_URLS.projects(feature.id) + viewQuery(), S.details, "popup-details"],
-    [reportUrl(feature), S.report, "popup-report"],
-    orderIssueLink(feature),
-  ]));
-  return root;
+  return buildProjectPopup(feature.properties || {}, {
+    S,
+    orders: mapUserStrings(),
+    actions: [
+      [detailUrl("projects", feature.id), S.details, "popup-details"],
+      [reportUrl(feature), S.report, "popup-report"],
+      orderIssueLink(feature),
+    ],
+  });
 }
 
-/** A livelihood work's popup: programme, status, progress, next milestone, link. */
+/** A livelihood work's popup (popups.js): programme, status, progress, next milestone, link. */
 export function livelihoodPopup(feature) {
   const p = feature.properties || {};
-  const root = el("div", { className: "map-popup livelihood-popup" });
-  root.append(el("h3", { textContent: p.name || p.code }));
-  const list = el("dl");
-  addRow(list, S.code, p.code);
-  addRow(list, S.programme, p.programme_label);
-  addRow(list, S.stage, p.status_label);
-  addRow(list, S.department, p.lead_department);
-  list.append(el("dt", { textContent: S.progress }),
-    el("dd", {}, bar(p.percent_complete), ` ${p.percent_complete}%`));
-  if (p.next_milestone) {
-    addRow(list, S.nextMilestone, `${p.next_milestone} (${p.next_milestone_date})`);
-  }
-  root.append(list);
-  if (p.milestone_light) {
-    // Staff only: the work's light is its milestone progress, in the colour it is drawn in.
-    const box = el("div", { className: "popup-light milestone-light" });
-    box.style.borderLeftColor = MILESTONE_PALETTE.colors[p.milestone_light] || "";
-    box.dataset.light = p.milestone_light;
-    box.append(el("strong", { textContent: `${S.milestone}: ${p.milestone_light_label}` }));
-    root.append(box);
-  }
-  root.append(popupActions([
-    [DETAIL_URLS.livelihood(feature.id) + viewQuery(), S.details, "popup-details"],
-  ]));
-  return root;
+  return buildLivelihoodPopup(p, {
+    S,
+    lightColor: MILESTONE_PALETTE.colors[p.milestone_light] || "",
+    actions: [[detailUrl("livelihood", feature.id), S.details, "popup-details"]],
+  });
 }
 
 function eachFeatureLayer(group, fn) {

@@ -5,6 +5,7 @@
 // Leaflet is a classic script loaded before this module (global L).
 
 import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
+import { marketPopup } from "./popups.js";
 import { registerWorker, showOfflineNote } from "./pwa.js";
 
 const L = window.L;
@@ -50,14 +51,7 @@ function drawMap() {
     onEachFeature: (feature, featureLayer) => {
       const centre = featureLayer.getBounds().getCenter();
       centres.set(String(feature.id), [centre.lat, centre.lng]);
-      const box = document.createElement("div");
-      const title = document.createElement("a");
-      title.href = feature.properties.url;
-      title.textContent = feature.properties.name;
-      const state = document.createElement("p");
-      state.textContent = feature.properties.status_text;
-      box.append(title, state);
-      featureLayer.bindPopup(box);
+      featureLayer.bindPopup(marketPopup(feature.properties));
     },
   }).addTo(map);
   const bounds = data.features.length ? layer.getBounds() : bboxToBounds(config.bbox);

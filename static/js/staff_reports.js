@@ -2,17 +2,11 @@
 // Each dot links to its row in the list; overdue ones are drawn red and larger.
 
 import { addBasemap, readJSON, readMapConfig } from "./basemap.js";
+import { reportPopup } from "./popups.js";
 
 const L = window.L;
 const points = readJSON("report-points", { type: "FeatureCollection", features: [] });
 const node = document.getElementById("reports-map");
-
-function label(props) {
-  const box = document.createElement("a");
-  box.href = `#report-${props.id}`;
-  box.textContent = `${props.code} · ${props.category} · ${props.state_label}`;
-  return box;
-}
 
 if (node && L) {
   const config = readMapConfig();
@@ -26,7 +20,7 @@ if (node && L) {
       fillOpacity: 0.6,
       className: `report-dot report-dot-${feature.properties.state}`,
     }),
-    onEachFeature: (feature, dot) => dot.bindPopup(label({ ...feature.properties, id: feature.id })),
+    onEachFeature: (feature, dot) => dot.bindPopup(reportPopup(feature.properties, `#report-${feature.id}`)),
   }).addTo(map);
   if (points.features.length) map.fitBounds(layer.getBounds(), { padding: [30, 30], maxZoom: 16 });
   node.dataset.ready = "true";
