@@ -166,6 +166,15 @@ def _rings(value: object, where: str, counter: _Counter) -> list[list[tuple[floa
 
 def polygon_from_geojson(value: object) -> MultiPolygon:
     """Check a GeoJSON Polygon/MultiPolygon geometry object; return it as a valid MultiPolygon."""
+    return check_polygon(parse_polygon_geojson(value))
+
+
+def parse_polygon_geojson(value: object) -> MultiPolygon:
+    """The shape of a GeoJSON Polygon/MultiPolygon object, as a MultiPolygon; no database.
+
+    A view reads the document with this; the service that saves the boundary validates it
+    once with ``check_polygon`` (validity and the city boundary need the database).
+    """
     if isinstance(value, str):
         if _WKT.match(value):
             raise _fail(
@@ -193,8 +202,7 @@ def polygon_from_geojson(value: object) -> MultiPolygon:
         parts = [
             _rings(part, _("Part %(n)d") % {"n": i + 1}, counter) for i, part in enumerate(coords)
         ]
-    multi = MultiPolygon(*[Polygon(*rings) for rings in parts], srid=STORAGE_SRID)
-    return check_polygon(multi)
+    return MultiPolygon(*[Polygon(*rings) for rings in parts], srid=STORAGE_SRID)
 
 
 def _is_valid(geom: GEOSGeometry) -> tuple[bool, str]:

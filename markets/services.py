@@ -8,7 +8,7 @@ increments ``version``, sets ``updated_by`` and leaves a history row carrying th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from geo import errors as refusals
 from geo.crs import area_m2
 from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role
 from geo.validation import check_polygon
@@ -62,9 +63,14 @@ CAPACITY_DENSE = gettext_lazy(
     "%(capacity)d stalls on %(area).0f m² leave %(per).1f m² per stall, less than the "
     "recommended %(min)g m²."
 )
+DEPARTMENT_REQUIRED = gettext_lazy("Choose the managing department.")
 NOT_RETIRED = gettext_lazy("This zone is not retired; there is nothing to restore.")
 ALREADY_RETIRED = gettext_lazy("This zone is already retired.")
 USE_RETIRE = gettext_lazy("To retire a zone, delete it (it can be restored later).")
+
+
+# The version(s) a writer edited: one, several (an If-Match list), or None to check none.
+Expected = int | Sequence[int] | None
 
 
 @dataclass
@@ -75,16 +81,23 @@ class ZoneWriteResult:
     warnings: list[str] = field(default_factory=list)
 
 
-class VersionConflict(ValidationError):
-    """The client edited an older version than the one stored (HTTP 412)."""
+class VersionConflict(refusals.VersionConflict):
+    """The client edited an older version of the zone than the one stored (HTTP 412)."""
 
     def __init__(self, zone: MarketZone, expected: int):
-        self.current_version = zone.version
-        self.updated_by = zone.updated_by.get_username() if zone.updated_by else None
-        self.updated_at = zone.updated_at
         super().__init__(
-            STALE_VERSION % {"current": zone.version, "expected": expected}, code="stale"
+            STALE_VERSION % {"current": zone.version, "expected": expected},
+            current_version=zone.version,
+            updated_by=zone.updated_by.get_username() if zone.updated_by else None,
+            updated_at=zone.updated_at,
         )
+
+
+class ZoneStateError(refusals.StateConflict):
+    """The zone's state does not allow the step: retire a retired zone, restore a live one."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__({"status": ValidationError(message, code=code)})
 
 
 def _check_reason(reason: str) -> str:
@@ -97,13 +110,23 @@ def _check_reason(reason: str) -> str:
     return reason
 
 
-def _lock(zone: MarketZone, expected_version: int | None) -> MarketZone:
+def _lock(zone: MarketZone, expected_version: Expected) -> MarketZone:
+    """The zone's row, locked for this transaction, if it is still the version expected.
+
+    ``zone`` may be an unsaved ``MarketZone(pk=...)``: a writer need not read the row before
+    this (a missing zone raises MarketZone.DoesNotExist, the API's 404). ``expected_version``
+    is one version or several (an If-Match list matches when any of its tags does); None
+    checks none.
+    """
     locked = (
         MarketZone.objects.select_for_update(of=("self",)).select_related("updated_by")
         .get(pk=zone.pk)
     )
-    if expected_version is not None and locked.version != expected_version:
-        raise VersionConflict(locked, expected_version)
+    if expected_version is None:
+        return locked
+    versions = (expected_version,) if isinstance(expected_version, int) else expected_version
+    if locked.version not in versions:
+        raise VersionConflict(locked, versions[0])
     return locked
 
 
@@ -179,7 +202,8 @@ def zone_create(
     """Create a zone (version 1) after validating its boundary, fields and overlap.
 
     ``rules`` (opening_hours, goods, duties) are cleaned as zone_update_rules cleans them, so
-    a zone made in the admin with its rules is one history row.
+    a zone made in the admin with its rules is one history row. Every error of the boundary,
+    the department and the rules is reported at once.
     """
     reason = (reason or "").strip() or _("Created")
     reason = _check_reason(reason)
@@ -198,10 +222,18 @@ def zone_create(
         except ValidationError as exc:
             for key, errs in exc.error_dict.items():
                 errors.setdefault(key, []).extend(errs)
+    checked = None
+    try:
+        checked = _checked_boundary(boundary)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    if not fields.get("department"):
+        errors.setdefault("department", []).append(
+            ValidationError(DEPARTMENT_REQUIRED, code="required"))
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        zone = MarketZone(boundary=_checked_boundary(boundary))
+        zone = MarketZone(boundary=checked)
         _apply_fields(zone, fields)
         for name, value in cleaned_rules.items():
             setattr(zone, name, value)
@@ -209,17 +241,17 @@ def zone_create(
 
 
 def zone_update(
-    *, zone: MarketZone, expected_version: int | None, user: AbstractBaseUser | None,
+    *, zone: MarketZone, expected_version: Expected, user: AbstractBaseUser | None,
     reason: str, boundary: GEOSGeometry | None = None,
     fields: Mapping[str, object] | None = None,
 ) -> ZoneWriteResult:
     """Change the boundary and/or rule fields of ``zone`` if it is still ``expected_version``."""
-    reason = _check_reason(reason)
     fields = dict(fields or {})
     if fields.get("status") == ZoneStatus.RETIRED:
         raise ValidationError({"status": ValidationError(USE_RETIRE, code="invalid")})
     with transaction.atomic():
-        locked = _lock(zone, expected_version)
+        locked = _lock(zone, expected_version)  # a missing zone first: 404
+        reason = _check_reason(reason)
         if locked.status == ZoneStatus.RETIRED and "status" in fields:
             raise ValidationError({"status": ValidationError(
                 _("Restore the zone before changing its status."), code="retired")})
@@ -234,15 +266,15 @@ def zone_update(
 
 
 def zone_retire(
-    *, zone: MarketZone, expected_version: int | None, user: AbstractBaseUser | None,
+    *, zone: MarketZone, expected_version: Expected, user: AbstractBaseUser | None,
     reason: str,
 ) -> ZoneWriteResult:
     """Retire (soft-delete) ``zone``: hidden from the public, kept with its history."""
-    reason = _check_reason(reason)
     with transaction.atomic():
-        locked = _lock(zone, expected_version)
+        locked = _lock(zone, expected_version)  # a missing zone first: 404
+        reason = _check_reason(reason)
         if locked.status == ZoneStatus.RETIRED:
-            raise ValidationError(ALREADY_RETIRED, code="already_retired")
+            raise ZoneStateError(ALREADY_RETIRED, "already_retired")
         locked.status = ZoneStatus.RETIRED
         return _save(locked, user=user, reason=reason, check_overlap=False)
 
@@ -256,27 +288,27 @@ def _status_before_retirement(zone: MarketZone) -> str:
 
 
 def zone_restore(
-    *, zone: MarketZone, expected_version: int | None, user: AbstractBaseUser | None,
+    *, zone: MarketZone, expected_version: Expected, user: AbstractBaseUser | None,
     reason: str,
 ) -> ZoneWriteResult:
     """Bring a retired zone back with the status it had before it was retired."""
-    reason = _check_reason(reason)
     with transaction.atomic():
-        locked = _lock(zone, expected_version)
+        locked = _lock(zone, expected_version)  # a missing zone first: 404
+        reason = _check_reason(reason)
         if locked.status != ZoneStatus.RETIRED:
-            raise ValidationError(NOT_RETIRED, code="not_retired")
+            raise ZoneStateError(NOT_RETIRED, "not_retired")
         locked.status = _status_before_retirement(locked)
         return _save(locked, user=user, reason=reason, check_overlap=True)
 
 
 def zone_restore_version(
-    *, zone: MarketZone, history_id: int, expected_version: int | None,
+    *, zone: MarketZone, history_id: int, expected_version: Expected,
     user: AbstractBaseUser | None, reason: str,
 ) -> ZoneWriteResult:
     """Copy a past version's boundary and rules into a new version (nothing is destroyed)."""
-    reason = _check_reason(reason)
     with transaction.atomic():
-        locked = _lock(zone, expected_version)
+        locked = _lock(zone, expected_version)  # a missing zone first: 404
+        reason = _check_reason(reason)
         record = locked.history.filter(history_id=history_id).first()
         if record is None:
             raise ValidationError(
@@ -374,7 +406,7 @@ def _clean_rule_value(name: str, value: object) -> object:
 
 
 def zone_update_rules(
-    *, zone: MarketZone, data: Mapping[str, object], expected_version: int | None,
+    *, zone: MarketZone, data: Mapping[str, object], expected_version: Expected,
     user: AbstractBaseUser | None, reason: str,
 ) -> ZoneWriteResult:
     """Change hours/status (urban management) or goods/duties (market supervision) of ``zone``.

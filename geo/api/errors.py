@@ -1,13 +1,23 @@
-"""Every API error as JSON ``{"detail": ..., "errors": {...}}`` with a 4xx status."""
+"""Every API error as JSON ``{"detail": ..., "errors": {...}}`` with a 4xx status.
+
+This is the one place where a service's refusal becomes a status (geo.errors): a precondition
+that is required is 428, one that fails is 412 (a version conflict also names the version
+stored now, who saved it and when), a state conflict is 409 and any other ValidationError is
+400. A PermissionDenied with a message keeps its message (403); a row a service looked up
+by id and did not find is a 404.
+"""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from geo import errors as refusals
 
 
 def _flatten(detail) -> str:
@@ -27,15 +37,28 @@ def django_validation_error_as_dict(exc: DjangoValidationError) -> dict[str, lis
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 
+def refusal_body(exc: DjangoValidationError) -> dict:
+    """``{"detail", "errors"}`` (and a conflict's members) for a service's refusal."""
+    if isinstance(exc, refusals.PreconditionRequired | refusals.PreconditionFailed):
+        body = {"detail": exc.messages[0], "errors": exc.errors()}
+        if isinstance(exc, refusals.PreconditionFailed):
+            body.update(exc.members())
+        return body
+    errors = django_validation_error_as_dict(exc)
+    if isinstance(exc, refusals.StateConflict):
+        return {"detail": " ".join(exc.messages), "errors": errors}
+    return {"detail": _flatten(errors), "errors": errors}
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
-        errors = django_validation_error_as_dict(exc)
-        return Response({"detail": _flatten(errors), "errors": errors},
-                        status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, Http404):
+        set_rollback()
+        return Response(refusal_body(exc), status=refusals.http_status(exc))
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        # ObjectDoesNotExist: a service locked a row by id that is not there.
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

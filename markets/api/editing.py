@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from drf_spectacular.types import OpenApiTypes
@@ -33,9 +32,10 @@ from rest_framework.views import APIView
 from geo import geojson
 from geo.api import conditional
 from geo.api.responses import geojson_response
+from geo.errors import PreconditionFailed, PreconditionRequired
 from geo.models import Department, District
 from geo.roles import URBAN_MANAGEMENT, has_role, is_staff_reader
-from geo.validation import MAX_JSON_BYTES, load_json, polygon_from_geojson
+from geo.validation import MAX_JSON_BYTES, load_json, parse_polygon_geojson
 from markets import selectors, services
 from markets.api.views import ZoneDetailView, ZoneListView
 from markets.models import MarketZone, ZoneStatus
@@ -105,7 +105,7 @@ def _parse_body(data: object, *, need_geometry: bool) -> tuple[object, dict, str
     boundary = None
     if "geometry" in data and data["geometry"] is not None:
         try:
-            boundary = polygon_from_geojson(data["geometry"])
+            boundary = parse_polygon_geojson(data["geometry"])
         except ValidationError as exc:
             raise ValidationError({"boundary": exc.error_list}) from None
     elif need_geometry:
@@ -123,20 +123,20 @@ def _parse_body(data: object, *, need_geometry: bool) -> tuple[object, dict, str
     return boundary, fields, reason
 
 
-def _if_match(request, *, zone: MarketZone, required: bool) -> int | None:
-    """The version to write over, from If-Match (RFC 9110 §13.1.1); raises _Precondition.
+def _if_match(request, *, required: bool) -> list[int] | None:
+    """The versions a write may go over, from If-Match (RFC 9110 §13.1.1).
 
     ``*`` matches the existing zone whatever its version (None: the service checks none); a
-    list matches when any of its tags does; comparison is strong, so weak tags (``W/"3"``)
-    never match a write. Missing: 428 when required. No match or unparseable: 412.
+    list matches when any of its tags does, which the service decides under its row lock;
+    comparison is strong, so weak tags (``W/"3"``) never match a write. Missing:
+    PreconditionRequired (428) when required. No version number or unparseable:
+    PreconditionFailed (412).
     """
     raw = request.headers.get("If-Match", "").strip()
     if not raw:
         if required:
-            raise _Precondition(
-                status.HTTP_428_PRECONDITION_REQUIRED,
-                _(IF_MATCH_REQUIRED).format(url=request.path),
-                {"if_match": [_("This header is required.")]},
+            raise PreconditionRequired(
+                _(IF_MATCH_REQUIRED).format(url=request.path), _("This header is required.")
             )
         return None
     try:
@@ -147,18 +147,10 @@ def _if_match(request, *, zone: MarketZone, required: bool) -> int | None:
         return None
     strong = [tag.opaque.strip('"') for tag in tags if not tag.weak]
     versions = [int(value) for value in strong if value.isascii() and value.isdigit()]
-    if zone.version in versions:
-        return zone.version  # checked again under the service's row lock
     if versions:
-        return versions[0]  # the service answers 412 with who saved the current version
+        return versions
     all_weak = bool(tags) and all(tag.weak for tag in tags)
-    message = _(IF_MATCH_WEAK) if all_weak else _(IF_MATCH_FORMAT)
-    raise _Precondition(status.HTTP_412_PRECONDITION_FAILED, message, {"if_match": [message]})
-
-
-class _Precondition(Exception):  # noqa: N818 - control flow inside this module only
-    def __init__(self, code: int, detail: str, errors: dict):
-        self.response = Response({"detail": detail, "errors": errors}, status=code)
+    raise PreconditionFailed(_(IF_MATCH_WEAK) if all_weak else _(IF_MATCH_FORMAT))
 
 
 def zone_feature_any_status(pk: int) -> dict:
@@ -178,44 +170,16 @@ def _written(result: services.ZoneWriteResult, code: int = status.HTTP_200_OK) -
     return response
 
 
-def _conflict(exc: services.VersionConflict) -> Response:
-    updated_at = timezone.localtime(exc.updated_at).isoformat() if exc.updated_at else None
-    return Response(
-        {
-            "detail": exc.messages[0],
-            "errors": {"if_match": exc.messages},
-            "current_version": exc.current_version,
-            "updated_by": exc.updated_by,
-            "updated_at": updated_at,
-        },
-        status=status.HTTP_412_PRECONDITION_FAILED,
-    )
-
-
-# Errors that describe the zone's state rather than the request: HTTP 409.
-STATE_CODES = {"not_retired", "already_retired", "retired"}
-
-
 def _run(call) -> Response:
-    """Run a service call; map a stale version to 412 and state errors to 409.
+    """Run a write and the read of its answer in one transaction.
 
-    The write and the read of the saved zone for the answer are one transaction: a database
-    failure while answering (geo.db_errors: 503, "nothing was changed") then undoes the write,
-    instead of leaving an edit committed that its client was told to send again.
+    A refusal (geo.errors: 428, 412, 409; any ValidationError: 400) leaves the transaction
+    and is answered by the API's one exception handler (geo.api.errors). A database failure
+    while answering (geo.db_errors: 503, "nothing was changed") also undoes the write, instead
+    of leaving an edit committed that its client was told to send again.
     """
-    try:
-        with transaction.atomic():
-            return call()
-    except _Precondition as exc:
-        return exc.response
-    except services.VersionConflict as exc:
-        return _conflict(exc)
-    except ValidationError as exc:
-        codes = {e.code for e in exc.error_list} if not hasattr(exc, "error_dict") else set()
-        if codes & STATE_CODES:
-            return Response({"detail": exc.messages[0], "errors": {"status": exc.messages}},
-                            status=status.HTTP_409_CONFLICT)
-        raise
+    with transaction.atomic():
+        return call()
 
 
 def _write_schema(summary: str, *, if_match: bool | None, body: bool = True, code: int = 200):
@@ -253,11 +217,10 @@ class ZoneCollectionView(WriteMixin, ZoneListView):
         def create():
             boundary, fields, reason = _parse_body(request.data, need_geometry=True)
             if "department" not in fields:
+                # The author's own department unless another is chosen (the service says when
+                # there is none).
                 profile = getattr(request.user, "staff_profile", None)
-                if profile is None or profile.department is None:
-                    raise ValidationError({"department": ValidationError(
-                        _("Choose the managing department."), code="required")})
-                fields["department"] = profile.department
+                fields["department"] = getattr(profile, "department", None)
             result = services.zone_create(
                 boundary=boundary, fields=fields, user=request.user, reason=reason
             )
@@ -284,11 +247,10 @@ class ZoneItemView(WriteMixin, ZoneDetailView):
 
     def _edit(self, request, pk: int, *, partial: bool) -> Response:
         def edit():
-            zone = get_object_or_404(MarketZone, pk=pk)
-            expected = _if_match(request, zone=zone, required=True)
+            expected = _if_match(request, required=True)
             boundary, fields, reason = _parse_body(request.data, need_geometry=not partial)
             return _written(services.zone_update(
-                zone=zone, expected_version=expected, user=request.user, reason=reason,
+                zone=MarketZone(pk=pk), expected_version=expected, user=request.user, reason=reason,
                 boundary=boundary, fields=fields,
             ))
 
@@ -305,11 +267,10 @@ class ZoneItemView(WriteMixin, ZoneDetailView):
     @_write_schema("Retire a zone (soft delete)", if_match=True)
     def delete(self, request, pk: int):
         def retire():
-            zone = get_object_or_404(MarketZone, pk=pk)
-            expected = _if_match(request, zone=zone, required=True)
+            expected = _if_match(request, required=True)
             reason = _reason_only(request)
             return _written(services.zone_retire(
-                zone=zone, expected_version=expected, user=request.user, reason=reason
+                zone=MarketZone(pk=pk), expected_version=expected, user=request.user, reason=reason
             ))
 
         return _run(retire)
@@ -327,10 +288,9 @@ class ZoneRestoreView(WriteMixin, APIView):
     @_write_schema("Bring a retired zone back", if_match=False)
     def post(self, request, pk: int):
         def restore():
-            zone = get_object_or_404(MarketZone, pk=pk)
-            expected = _if_match(request, zone=zone, required=False)
+            expected = _if_match(request, required=False)
             return _written(services.zone_restore(
-                zone=zone, expected_version=expected, user=request.user,
+                zone=MarketZone(pk=pk), expected_version=expected, user=request.user,
                 reason=_reason_only(request),
             ))
 
@@ -343,11 +303,12 @@ class ZoneVersionRestoreView(WriteMixin, APIView):
     @_write_schema("Restore a past version as a new version", if_match=False)
     def post(self, request, pk: int, history_id: int):
         def restore():
-            zone = get_object_or_404(MarketZone, pk=pk)
+            # A version that is not this zone's (or a zone that does not exist) is a 404.
             get_object_or_404(MarketZone.history.model, id=pk, history_id=history_id)
-            expected = _if_match(request, zone=zone, required=False)
+            expected = _if_match(request, required=False)
             return _written(services.zone_restore_version(
-                zone=zone, history_id=history_id, expected_version=expected, user=request.user,
+                zone=MarketZone(pk=pk), history_id=history_id, expected_version=expected,
+                user=request.user,
                 reason=_reason_only(request),
             ))
 

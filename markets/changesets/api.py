@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -23,27 +22,13 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from geo.api.errors import django_validation_error_as_dict
 from geo.models import Department, District
 from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role
-from geo.validation import polygon_from_geojson
-from markets import services as zone_services
-from markets.api.editing import SafeGeoJSONParser, SafeJSONParser, _conflict, _reference
+from geo.validation import parse_polygon_geojson
+from markets.api.editing import SafeGeoJSONParser, SafeJSONParser, _reference
 from markets.changesets import selectors, services
 from markets.changesets.models import Changeset, ChangesetState, EditKind, ZoneEdit
 from markets.models import MarketZone
-
-# One status per refusal code (services' module docstring): the whole changeset API maps here.
-STATUS_BY_CODE = {
-    "own_changeset": status.HTTP_403_FORBIDDEN,
-    "wrong_state": status.HTTP_409_CONFLICT,
-    "sent_back": status.HTTP_409_CONFLICT,
-    "not_due": status.HTTP_409_CONFLICT,
-    "conflict": status.HTTP_409_CONFLICT,
-    "stale": status.HTTP_409_CONFLICT,
-    "edit_refused": status.HTTP_409_CONFLICT,
-    "retired": status.HTTP_409_CONFLICT,
-}
 
 
 class ZoneEditors(BasePermission):
@@ -53,28 +38,15 @@ class ZoneEditors(BasePermission):
         return has_role(request.user, URBAN_MANAGEMENT, MARKET_SUPERVISION)
 
 
-def _refused(exc: ValidationError) -> Response:
-    errors = django_validation_error_as_dict(exc)
-    codes = {e.code for e in exc.error_list} if not hasattr(exc, "error_dict") else set()
-    code = next(
-        (STATUS_BY_CODE[c] for c in codes if c in STATUS_BY_CODE), status.HTTP_400_BAD_REQUEST
-    )
-    detail = " ".join(exc.messages) if code != status.HTTP_400_BAD_REQUEST else exc.messages[0]
-    return Response({"detail": detail, "errors": errors}, status=code)
-
-
 def _run(call) -> Response:
-    """Run the service call in one transaction with its answer; map refusals to their status."""
-    try:
-        with transaction.atomic():
-            return call()
-    except zone_services.VersionConflict as exc:
-        return _conflict(exc)
-    except ValidationError as exc:
-        return _refused(exc)
-    except DjangoPermissionDenied as exc:
-        message = str(exc) or _("You do not have permission to perform this action.")
-        return Response({"detail": message, "errors": {}}, status=status.HTTP_403_FORBIDDEN)
+    """Run the service call and its answer in one transaction.
+
+    A refusal leaves the transaction and is answered by the API's one exception handler
+    (geo.api.errors: a ChangesetStateError or a zone's VersionConflict by its type, a
+    PermissionDenied as 403 with its message, any other ValidationError as 400).
+    """
+    with transaction.atomic():
+        return call()
 
 
 def _body(request) -> dict:
@@ -127,7 +99,7 @@ def _edit_args(data: object, user=None) -> dict:
     boundary = None
     if data.get("geometry") is not None:
         try:
-            boundary = polygon_from_geojson(data["geometry"])
+            boundary = parse_polygon_geojson(data["geometry"])
         except ValidationError as exc:
             raise ValidationError({"boundary": exc.error_list}) from None
     fields = {k: v for k, v in properties.items() if k in services.EDIT_FIELDS}

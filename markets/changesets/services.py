@@ -5,8 +5,10 @@ geo.audit adds the client address). Publish applies every edit through the zone 
 (markets.services), so boundary validation, the overlap rule, version bumps and the zones'
 history stay in one place; one stale base version or one refused edit undoes them all.
 
-Errors are ValidationErrors with a code; ``markets.changesets.api.STATUS_BY_CODE`` maps each code
-to its HTTP status once (own changeset 403, wrong state or stale base 409, the rest 400).
+Refusals are typed (geo.errors), and the API and the review page map each type to its status
+once: a step the changeset's state does not allow, a conflicting draft, a stale base version or
+a refused edit is a ``ChangesetStateError`` (409); reviewing one's own changeset is
+``NotPermitted`` (403); any other ValidationError is a 400.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from geo import errors as refusals
 from geo.models import Department, District
 from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role
 from markets import services as zone_services
@@ -84,6 +87,10 @@ UNKNOWN_FIELD = gettext_lazy("This field cannot be changed in a changeset.")
 EDIT_NOT_HERE = gettext_lazy("Edit %(edit)s is not part of changeset #%(id)d.")
 
 
+class ChangesetStateError(refusals.StateConflict):
+    """The changeset's state, a conflicting draft or a zone's newer version forbids the step."""
+
+
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now if now is not None else timezone.now()
 
@@ -93,7 +100,7 @@ def _state_label(changeset: Changeset) -> str:
 
 
 def _wrong_state(changeset: Changeset, action: str) -> ValidationError:
-    return ValidationError(
+    return ChangesetStateError(
         WRONG_STATE % {"id": changeset.pk, "state": _state_label(changeset), "action": action},
         code="wrong_state",
     )
@@ -284,7 +291,7 @@ def changeset_add_edit(
             return _save_create_edit(locked, edit, boundary, cleaned)
         current = zone_services._lock(zone, base_version)
         if current.status == ZoneStatus.RETIRED:
-            raise ValidationError(ZONE_RETIRED % {"zone": current.name}, code="retired")
+            raise ChangesetStateError(ZONE_RETIRED % {"zone": current.name}, code="retired")
         existing = locked.edits.filter(zone=current).first()
         target = existing or ZoneEdit(
             changeset=locked, zone=current, kind=kind, base_version=current.version
@@ -396,7 +403,7 @@ def changeset_submit(
             raise ValidationError(EMPTY_CHANGESET % {"id": locked.pk}, code="empty")
         conflicts = conflicts_of(locked)
         if conflicts:
-            raise ValidationError(
+            raise ChangesetStateError(
                 [
                     ValidationError(
                         CONFLICT
@@ -420,7 +427,7 @@ def changeset_submit(
 
 def _check_reviewer(changeset: Changeset, user: AbstractBaseUser) -> None:
     if changeset.author_id == user.pk:
-        raise ValidationError(OWN_CHANGESET % {"id": changeset.pk}, code="own_changeset")
+        raise refusals.NotPermitted(OWN_CHANGESET % {"id": changeset.pk}, code="own_changeset")
     if not may_review(user, changeset):
         raise PermissionDenied(NOT_A_REVIEWER)
 
@@ -468,7 +475,7 @@ def _check_publishable(changeset: Changeset, user: AbstractBaseUser) -> None:
     if not may_review(user, changeset) and changeset.author_id != user.pk:
         raise PermissionDenied(NOT_A_REVIEWER)
     if changeset.state == ChangesetState.SENT_BACK:
-        raise ValidationError(
+        raise ChangesetStateError(
             SENT_BACK_PUBLISH % {"id": changeset.pk, "reason": changeset.review_note},
             code="sent_back",
         )
@@ -543,7 +550,7 @@ def _apply(changeset: Changeset) -> None:
         if e.zone_id and current[e.zone_id].version != e.base_version
     ]
     if stale:
-        raise ValidationError(stale)
+        raise ChangesetStateError(stale)
     reason = _reason(changeset)
     author = changeset.author
     for edit in edits:
@@ -552,7 +559,7 @@ def _apply(changeset: Changeset) -> None:
             _apply_one(edit, author=author, reason=reason)
         except (ValidationError, PermissionDenied) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-            raise ValidationError(
+            raise ChangesetStateError(
                 EDIT_REFUSED % {"zone": name, "message": " ".join(messages)},
                 code="edit_refused",
             ) from None
@@ -616,7 +623,7 @@ def changeset_publish(
         locked = _locked(changeset)
         _check_publishable(locked, user)
         if locked.publish_at is not None and locked.publish_at > _now(now):
-            raise ValidationError(
+            raise ChangesetStateError(
                 NOT_DUE
                 % {
                     "id": locked.pk,

@@ -15,11 +15,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from geo import errors as refusals
 from geo.roles import MARKET_SUPERVISION, URBAN_MANAGEMENT, has_role
 from markets import schedule
-from markets import services as zone_services
 from markets.changesets import selectors, services
-from markets.changesets.api import STATUS_BY_CODE
 from markets.changesets.models import Changeset, ChangesetState
 
 
@@ -107,12 +106,8 @@ def changeset_review_page(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             _act(request, changeset, action)
-        except zone_services.VersionConflict as exc:
-            error, code = " ".join(exc.messages), 412
         except ValidationError as exc:
-            codes = {e.code for e in exc.error_list} if not hasattr(exc, "error_dict") else set()
-            code = next((STATUS_BY_CODE[c] for c in codes if c in STATUS_BY_CODE), 400)
-            error = " ".join(exc.messages)
+            error, code = " ".join(exc.messages), refusals.http_status(exc)
         except PermissionDenied as exc:
             error, code = str(exc), 403
         else:

@@ -54,15 +54,6 @@ def _one(model, pk, field):
     return obj
 
 
-def _conflict(step):
-    """Run a step; a step that does not apply to the order's state is a 409 with its reason."""
-    try:
-        return step()
-    except services.StateConflict as exc:
-        return Response({"detail": exc.messages[0], "errors": {}},
-                        status=status.HTTP_409_CONFLICT)
-
-
 def _detail(request, pk: int, code=status.HTTP_200_OK) -> Response:
     order = selectors.order_detail(pk)
     return Response(OrderDetailOutput(order, context=_context(request)).data, status=code)
@@ -144,7 +135,7 @@ class OrderSignView(APIView):
             services.order_sign(order=order, user=request.user)
             return _detail(request, pk)
 
-        return _conflict(step)
+        return step()  # a StateConflict is a 409 (geo.api.errors)
 
 
 class _ReplyBase(APIView):
@@ -162,7 +153,7 @@ class _ReplyBase(APIView):
                               files=data.validated_data["files"])
             return Response(ReplyOutput(reply).data, status=status.HTTP_201_CREATED)
 
-        return _conflict(step)
+        return step()  # a StateConflict is a 409 (geo.api.errors)
 
 
 REPLY_BODY = {"multipart/form-data": ReplyInput, "application/json": ReplyInput}
@@ -203,7 +194,7 @@ class OrderSendBackView(APIView):
                                      text=data.validated_data["text"])
             return _detail(request, pk)
 
-        return _conflict(step)
+        return step()  # a StateConflict is a 409 (geo.api.errors)
 
 
 class OrderCloseView(APIView):
@@ -223,4 +214,4 @@ class OrderCloseView(APIView):
                                  text=data.validated_data["text"])
             return _detail(request, pk)
 
-        return _conflict(step)
+        return step()  # a StateConflict is a 409 (geo.api.errors)
