@@ -27,6 +27,7 @@ from sites.api.serializers import (
 )
 from sites.layers import site_filters
 from sites.models import Blocker, Project
+from sites.orders import services as order_services
 
 
 def _filters(request, *, layer: str, staff: bool) -> selectors.SiteFilters:
@@ -34,7 +35,13 @@ def _filters(request, *, layer: str, staff: bool) -> selectors.SiteFilters:
 
 
 def _layer_response(request, *, resource: str, sources, staff: bool, render):
-    """304 from the data's version before ``render()`` runs; else the rendered GeoJSON."""
+    """304 from the data's version before ``render()`` runs; else the rendered GeoJSON.
+
+    Staff's layers carry the order reasons ("escalated to ..."): overdue orders are escalated
+    first (no query when none is due), so the version and the body include it.
+    """
+    if staff:
+        order_services.escalate_lazily()
     tag = conditional.representation_etag(
         request, resource=resource, sources=sources, staff=staff
     )

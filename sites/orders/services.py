@@ -17,6 +17,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Min
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -359,8 +361,52 @@ def needs_escalation_check(today: dt.date) -> bool:
     ).exists()
 
 
+# The first day on which an open, not yet escalated order can fall due for escalation, as this
+# process last read it, and the day it read it: {"read_on": date, "due_on": date | None}.
+# Read at most once a day per process (two queries), so a read with nothing due costs none.
+# Why once a day is enough: an order issued later has a deadline no earlier than its issue day,
+# so it falls due the next day at the soonest, and the next day reads again. Saves of orders
+# in this process forget it (post_save / post_delete below); an edit in another process (a
+# deadline moved earlier in the admin) waits for the next day here, or for the daily
+# `manage.py escalate_orders`.
+_next_due: dict[str, dt.date | None] = {}
+
+
+def forget_next_due(**_kwargs) -> None:
+    _next_due.clear()
+
+
+def _first_due_on() -> dt.date | None:
+    first = (
+        SupervisionOrder.objects.filter(state__in=OPEN_STATES, escalated_at__isnull=True)
+        .aggregate(first=Min("deadline"))["first"]
+    )
+    if first is None:
+        return None
+    after = int(settings.ORDER_ESCALATE_AFTER_WORKING_DAYS)
+    # escalate_overdue: deadline < today and working days in (deadline, today] >= after.
+    return max(holiday_sets().add(first, after), first + dt.timedelta(days=1))
+
+
+def escalation_due(today: dt.date) -> bool:
+    """Whether an order may fall due for escalation by ``today`` (no query once read today)."""
+    if _next_due.get("read_on") != today:
+        _next_due.update(read_on=today, due_on=_first_due_on())
+    due_on = _next_due["due_on"]
+    return due_on is not None and due_on <= today
+
+
 def escalate_lazily() -> int:
-    """Called when the inbox, the orders list and the lights are read."""
-    if not needs_escalation_check(_local(now())):
+    """Called when the inbox, the orders list and the staff's map layers are read; costs no
+    query when nothing has fallen due (``escalation_due``)."""
+    if not escalation_due(_local(now())):
         return 0
-    return escalate_overdue()
+    done = escalate_overdue()
+    _next_due.clear()  # the escalated orders no longer count: read again next time
+    return done
+
+
+post_save.connect(forget_next_due, sender=SupervisionOrder,
+                  dispatch_uid="orders_forget_next_due_save")
+post_delete.connect(forget_next_due, sender=SupervisionOrder,
+                    dispatch_uid="orders_forget_next_due_delete")
