@@ -29,7 +29,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from geo.api.errors import django_validation_error_as_dict
+from geo import errors as refusals
+from geo.api.errors import refusal_body
 from geo.api.params import NO_NUL, openapi_parameters
 from geo.api.schema import Error
 from geo.api.throttling import AnonBurstThrottle
@@ -218,7 +219,6 @@ class ReportListView(APIView):
 # --- triage (urban management) -------------------------------------------------------------
 
 # A step that does not apply to the report's state now is a conflict, not a bad body.
-CONFLICT_CODES = {"closed", "not_assigned"}
 NOTE_REQUIRED = gettext_lazy(services.NOTE_REQUIRED)
 TRIAGE_CONFLICT = OpenApiResponse(
     Error,
@@ -298,12 +298,7 @@ class TriageView(APIView):
 
 def _refused(exc: ValidationError) -> Response:
     """400 naming the field; 409 when the report's state forbids the step (nothing changed)."""
-    codes = {e.code for items in getattr(exc, "error_dict", {}).values() for e in items}
-    conflict = bool(codes & CONFLICT_CODES)
-    return Response(
-        {"detail": exc.messages[0], "errors": django_validation_error_as_dict(exc)},
-        status=status.HTTP_409_CONFLICT if conflict else status.HTTP_400_BAD_REQUEST,
-    )
+    return Response(refusal_body(exc), status=refusals.http_status(exc))
 
 
 def _schema(summary: str, body: type[serializers.Serializer]):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from geo import errors as refusals
 from geo.crs import to_metric
 from geo.roles import URBAN_MANAGEMENT, has_role
 from geo.validation import city_boundary
@@ -54,6 +55,10 @@ NOTE_TOO_LONG = gettext_noop("The note has at most 1000 characters.")
 
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 \-]{4,18}[0-9]$")
 NOTE_MAX_LENGTH = 1000
+
+
+class ReportStateError(refusals.StateConflict):
+    """The report's state forbids the step: it is closed, or not assigned yet (HTTP 409)."""
 
 
 def _error(field: str, message: str, code: str) -> ValidationError:
@@ -156,7 +161,10 @@ def _triager(user: AbstractBaseUser | None) -> None:
 def _locked_open(report: Report) -> Report:
     locked = Report.objects.select_for_update().get(pk=report.pk)
     if locked.state in CLOSED_STATES:
-        raise _error("state", _(ALREADY_CLOSED) % {"state": locked.get_state_display()}, "closed")
+        raise ReportStateError(
+            {"state": ValidationError(
+                _(ALREADY_CLOSED) % {"state": locked.get_state_display()}, code="closed")}
+        )
     return locked
 
 
@@ -196,7 +204,9 @@ def report_handle(*, report: Report, user: AbstractBaseUser, note: str = "") -> 
     with transaction.atomic():
         locked = _locked_open(report)
         if locked.state != ReportState.ASSIGNED:
-            raise _error("state", _(NOT_ASSIGNED), "not_assigned")
+            raise ReportStateError(
+                {"state": ValidationError(_(NOT_ASSIGNED), code="not_assigned")}
+            )
         locked.state = ReportState.HANDLED
         locked.note = text
         locked.closed_at = timezone.now()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 
+from geo import errors as refusals
 from geo.roles import URBAN_MANAGEMENT, has_role
 from markets import selectors as zone_selectors
 from markets.models import PUBLIC_STATUSES, MarketZone
@@ -257,7 +258,7 @@ def staff_report_action(request: HttpRequest, pk: int) -> HttpResponse:
                 "report": report,
                 "messages_list": messages,
             },
-            status=400,
+            status=refusals.http_status(exc),
         )
     return redirect(f"/staff/reports/?done={report.code}#report-{report.pk}")
 
