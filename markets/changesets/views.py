@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -139,7 +140,7 @@ def changeset_review_page(request: HttpRequest, pk: int) -> HttpResponse:
         "hours_start": selectors.review_start(changeset),
         "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
         "map_config": {
-            "previewUrl": f"/api/v1/changesets/{changeset.pk}/preview/",
+            "previewUrl": reverse("api-changeset-preview", args=[changeset.pk]),
             "edits": [
                 {
                     "id": r["edit"].pk,
