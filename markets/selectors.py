@@ -90,12 +90,15 @@ def staff_zone_list(status: str = "") -> QuerySet[MarketZone]:
     return qs.select_related("district", "department", "updated_by").order_by("name", "pk")
 
 
-def zones_queryset(f: ZoneFilters, *, staff: bool) -> QuerySet[MarketZone]:
-    qs = MarketZone.objects.filter(status__in=f.status) if f.status else visible_zones(staff=staff)
-    if f.bbox:
-        qs = qs.filter(boundary__intersects=bbox_polygon(f.bbox))
-    if f.kind:
-        qs = qs.filter(kind__in=f.kind)
+def zones_queryset(filters: ZoneFilters, *, staff: bool) -> QuerySet[MarketZone]:
+    qs = (
+        MarketZone.objects.filter(status__in=filters.status) if filters.status
+        else visible_zones(staff=staff)
+    )
+    if filters.bbox:
+        qs = qs.filter(boundary__intersects=bbox_polygon(filters.bbox))
+    if filters.kind:
+        qs = qs.filter(kind__in=filters.kind)
     return qs.order_by("name", "pk")
 
 
@@ -128,9 +131,10 @@ def zone_properties(*, staff: bool) -> dict:
     return props
 
 
-def zone_features(f: ZoneFilters, *, staff: bool) -> list[dict]:
+def zone_features(filters: ZoneFilters, *, staff: bool) -> list[dict]:
     return geojson.feature_dicts(
-        zones_queryset(f, staff=staff), geom="boundary", properties=zone_properties(staff=staff)
+        zones_queryset(filters, staff=staff), geom="boundary",
+        properties=zone_properties(staff=staff),
     )
 
 

@@ -104,15 +104,15 @@ def _renamed(rows, **names: str) -> list[dict]:
     return out
 
 
-def stats(f: selectors.SiteFilters, *, staff: bool) -> dict:
+def stats(filters: selectors.SiteFilters, *, staff: bool) -> dict:
     """KPI figures for the filtered projects: overall, by department and (staff) by leader."""
-    qs: QuerySet = selectors.projects_queryset(f, staff=staff).order_by()
+    qs: QuerySet = selectors.projects_queryset(filters, staff=staff).order_by()
     # Django aggregates over annotations, not aliases: promote what the sums and counts use.
     qs = qs.annotate(k_stage=F("eff_stage"))
     if staff:
         qs = qs.annotate(k_completed=F("eff_completed"), k_level_progress=F("level_progress"),
                          k_light=F("light"))
-    ref = lights.reference_date(f.as_of)
+    ref = lights.reference_date(filters.as_of)
     elapsed = lights.year_elapsed_percent(ref)
     aggs = _public_aggregates() | (_staff_aggregates(ref) if staff else {})
 
@@ -127,7 +127,7 @@ def stats(f: selectors.SiteFilters, *, staff: bool) -> dict:
         )
     ]
     result = {
-        "as_of": f.as_of.strftime("%Y-%m") if f.as_of else None,
+        "as_of": filters.as_of.strftime("%Y-%m") if filters.as_of else None,
         "reference_date": ref.isoformat(),
         "year_elapsed_percent": float(elapsed.quantize(Decimal("0.1"), ROUND_HALF_UP)),
         "overall": overall,

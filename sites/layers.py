@@ -33,7 +33,7 @@ PROJECTS = Layer(
     geom="geom",
     params=lambda staff: selectors.SITE_PARAMS["projects"],
     parse=lambda params, staff: site_filters(params, layer="projects", staff=staff),
-    queryset=lambda f, staff: selectors.projects_queryset(f, staff=staff),
+    queryset=lambda filters, staff: selectors.projects_queryset(filters, staff=staff),
     properties=lambda staff: selectors.project_properties(staff=staff),
     sources=selectors.PROJECT_SOURCES,
 )
@@ -44,7 +44,7 @@ LIVELIHOOD = Layer(
     geom="geom",
     params=lambda staff: selectors.SITE_PARAMS["livelihood"],
     parse=lambda params, staff: site_filters(params, layer="livelihood", staff=staff),
-    queryset=lambda f, staff: selectors.livelihood_queryset(f, staff=staff),
+    queryset=lambda filters, staff: selectors.livelihood_queryset(filters, staff=staff),
     properties=lambda staff: selectors.livelihood_properties(staff=staff),
     sources=selectors.LIVELIHOOD_SOURCES,
 )

@@ -489,7 +489,7 @@ def _drawn(features: list[dict], color_of, popup_of, dash_of=None) -> list[dict]
     return drawn
 
 
-def _filter_summary(f: selectors.SiteFilters, staff: bool,
+def _filter_summary(filters: selectors.SiteFilters, staff: bool,
                     works: selectors.SiteFilters | None = None) -> str:
     """The filters of the view in words ("Lead department: 交通局 · Stage: 在建"), or ""."""
 
@@ -498,16 +498,16 @@ def _filter_summary(f: selectors.SiteFilters, staff: bool,
                 .values_list("name", flat=True)]
 
     parts: list[tuple[str, list[str]]] = [
-        (_("Lead department"), names(Department, "code", f.department)),
-        (_("District"), names(District, "code", f.district)),
-        (_("Stage"), [str(dict(Stage.choices).get(v, v)) for v in f.stage]),
-        (_("Build type"), [str(dict(BuildType.choices).get(v, v)) for v in f.build_type]),
-        (_("Category"), [str(dict(ProjectCategory.choices).get(v, v)) for v in f.category]),
+        (_("Lead department"), names(Department, "code", filters.department)),
+        (_("District"), names(District, "code", filters.district)),
+        (_("Stage"), [str(dict(Stage.choices).get(v, v)) for v in filters.stage]),
+        (_("Build type"), [str(dict(BuildType.choices).get(v, v)) for v in filters.build_type]),
+        (_("Category"), [str(dict(ProjectCategory.choices).get(v, v)) for v in filters.category]),
     ]
     if staff:
         parts += [
-            (_("Responsible leader"), names(Leader, "pk", f.leader)),
-            (_("Status light"), [str(lights.LIGHT_LABELS.get(v, v)) for v in f.light]),
+            (_("Responsible leader"), names(Leader, "pk", filters.leader)),
+            (_("Status light"), [str(lights.LIGHT_LABELS.get(v, v)) for v in filters.light]),
         ]
     if works is not None:
         parts.append((_("Programme"), [str(dict(Programme.choices).get(v, v))
@@ -515,8 +515,8 @@ def _filter_summary(f: selectors.SiteFilters, staff: bool,
         if staff:
             labels = selectors.milestone_light_labels()
             parts.append((_("Milestone progress"), [str(labels.get(v, v)) for v in works.light]))
-    if f.q:
-        parts.append((_("Search"), [f.q]))
+    if filters.q:
+        parts.append((_("Search"), [filters.q]))
     return " · ".join(_("%(label)s: %(values)s") % {"label": label, "values": "、".join(values)}
                       for label, values in parts if values)
 
@@ -593,17 +593,18 @@ def livelihood_params(params: Mapping[str, str]) -> dict[str, str]:
     return {api: params[page] for page, api in WORK_PARAMS.items() if params.get(page)}
 
 
-def battle_map_html(f: selectors.SiteFilters, *, staff: bool,
+def battle_map_html(filters: selectors.SiteFilters, *, staff: bool,
                     works_filter: selectors.SiteFilters | None = None) -> str:
     """The filtered projects and livelihood works as one HTML document.
 
     ``works_filter`` defaults to the filters the two layers share (area, department, leader…).
     """
-    projects = json.loads(selectors.projects_geojson(f, staff=staff))["features"]
+    projects = json.loads(selectors.projects_geojson(filters, staff=staff))["features"]
     if works_filter is None:
-        works_filter = selectors.SiteFilters(bbox=f.bbox, department=f.department,
-                                             district=f.district, leader=f.leader, q=f.q,
-                                             as_of=f.as_of)
+        works_filter = selectors.SiteFilters(
+            bbox=filters.bbox, department=filters.department, district=filters.district,
+            leader=filters.leader, q=filters.q, as_of=filters.as_of,
+        )
     works = json.loads(selectors.livelihood_geojson(works_filter, staff=staff))["features"]
 
     title = _("Key projects battle map")
@@ -653,17 +654,17 @@ def battle_map_html(f: selectors.SiteFilters, *, staff: bool,
     folium.LayerControl(collapsed=False).add_to(fmap)
     BattleMapControls(_legend(staff, context.layers)).add_to(fmap)
 
-    ref = lights.reference_date(f.as_of)
+    ref = lights.reference_date(filters.as_of)
     subtitle = _("Key projects: %(count)s · livelihood works: %(works)s · data as of %(date)s") % {
         "count": len(drawn_projects), "works": len(drawn_works), "date": ref.isoformat()}
     # Projects not yet placed (待落图) count in the KPIs but have no geometry to draw: say so,
     # or a leader comparing the map with the dashboard's totals finds projects missing.
-    unplaced = selectors.projects_queryset(f, staff=staff).filter(geom__isnull=True).count()
+    unplaced = selectors.projects_queryset(filters, staff=staff).filter(geom__isnull=True).count()
     if unplaced:
         subtitle += " · " + _("not yet placed (not on the map): %(count)s") % {"count": unplaced}
     printed = _("Printed %(when)s") % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
     lines = [f"<p class='bm-subtitle'>{html.escape(subtitle)} · {html.escape(printed)}</p>"]
-    if summary := _filter_summary(f, staff, works_filter):
+    if summary := _filter_summary(filters, staff, works_filter):
         shown = _("Filters: %(filters)s") % {"filters": summary}
         lines.append(f"<p class='bm-filters'>{html.escape(shown)}</p>")
     # Before the map's own div (rendered later into the same body), so the heading sits above it.

@@ -190,42 +190,42 @@ def parse_site_filters(params: Mapping[str, str], *, layer: str) -> SiteFilters:
     return SiteFilters(**validate_query(params, SITE_PARAMS[layer]))
 
 
-def _apply_common(qs: QuerySet, f: SiteFilters) -> QuerySet:
-    if f.bbox:
+def _apply_common(qs: QuerySet, filters: SiteFilters) -> QuerySet:
+    if filters.bbox:
         # Intersects against the query box uses the GiST index on geom.
-        qs = qs.filter(geom__intersects=bbox_polygon(f.bbox))
-    if f.category:
-        qs = qs.filter(category__in=f.category)
-    if f.department:
-        qs = qs.filter(lead_department__code__in=f.department)
-    if f.district:
-        qs = qs.filter(district__code__in=f.district)
-    if f.leader:
-        qs = qs.filter(leader_id__in=f.leader)
-    if f.q:
-        qs = qs.filter(Q(name__icontains=f.q) | Q(code__icontains=f.q))
+        qs = qs.filter(geom__intersects=bbox_polygon(filters.bbox))
+    if filters.category:
+        qs = qs.filter(category__in=filters.category)
+    if filters.department:
+        qs = qs.filter(lead_department__code__in=filters.department)
+    if filters.district:
+        qs = qs.filter(district__code__in=filters.district)
+    if filters.leader:
+        qs = qs.filter(leader_id__in=filters.leader)
+    if filters.q:
+        qs = qs.filter(Q(name__icontains=filters.q) | Q(code__icontains=filters.q))
     return qs
 
 
-def projects_queryset(f: SiteFilters, *, staff: bool) -> QuerySet[Project]:
+def projects_queryset(filters: SiteFilters, *, staff: bool) -> QuerySet[Project]:
     """Filtered projects with ``eff_*`` state (as of ``f.as_of``) and, for staff, the lights."""
     qs = Project.objects.all()
     if not staff:
         qs = qs.filter(published=True)
-    if f.build_type:
-        qs = qs.filter(build_type__in=f.build_type)
-    qs = lights.with_state(_apply_common(qs, f), as_of=f.as_of)
-    if f.stage:
-        qs = qs.filter(eff_stage__in=f.stage)
-    if staff or f.light:
-        qs = lights.with_lights(qs, ref=lights.reference_date(f.as_of))
-    if f.light:
-        qs = qs.filter(light__in=f.light)
-    if f.orders:
+    if filters.build_type:
+        qs = qs.filter(build_type__in=filters.build_type)
+    qs = lights.with_state(_apply_common(qs, filters), as_of=filters.as_of)
+    if filters.stage:
+        qs = qs.filter(eff_stage__in=filters.stage)
+    if staff or filters.light:
+        qs = lights.with_lights(qs, ref=lights.reference_date(filters.as_of))
+    if filters.light:
+        qs = qs.filter(light__in=filters.light)
+    if filters.orders:
         if not staff:
             raise PermissionDenied(_(ORDERS_STAFF_ONLY))
-        wanted = Q(orders_open__gt=0) if "open" in f.orders else Q(pk__in=[])
-        if "overdue" in f.orders:
+        wanted = Q(orders_open__gt=0) if "open" in filters.orders else Q(pk__in=[])
+        if "overdue" in filters.orders:
             wanted |= Q(orders_overdue__gt=0)
         qs = qs.filter(wanted)
     return qs.order_by("code")
@@ -264,21 +264,21 @@ def with_milestone_light(qs: QuerySet, *, ref: dt.date) -> QuerySet:
     )
 
 
-def livelihood_queryset(f: SiteFilters, *, staff: bool) -> QuerySet[LivelihoodWork]:
+def livelihood_queryset(filters: SiteFilters, *, staff: bool) -> QuerySet[LivelihoodWork]:
     qs = LivelihoodWork.objects.all()
     if not staff:
         qs = qs.filter(published=True)
-    if f.programme:
-        qs = qs.filter(programme__in=f.programme)
-    if f.status:
-        qs = qs.filter(status__in=f.status)
-    ref = lights.reference_date(f.as_of)
-    qs = with_milestone_light(_apply_common(qs, f), ref=ref)
+    if filters.programme:
+        qs = qs.filter(programme__in=filters.programme)
+    if filters.status:
+        qs = qs.filter(status__in=filters.status)
+    ref = lights.reference_date(filters.as_of)
+    qs = with_milestone_light(_apply_common(qs, filters), ref=ref)
     if staff:
         # The work's supervision orders, for its light (lights.WorkLightSQL) and badge.
         qs = qs.alias(**lights.order_measures(ref, subject="work"))
-    if f.light:
-        qs = qs.filter(milestone_light__in=f.light)
+    if filters.light:
+        qs = qs.filter(milestone_light__in=filters.light)
     return qs.order_by("code")
 
 
@@ -386,16 +386,16 @@ def _light_members(ref: dt.date) -> geojson.Computed:
     )
 
 
-def _project_layer(f: SiteFilters, *, staff: bool) -> dict:
+def _project_layer(filters: SiteFilters, *, staff: bool) -> dict:
     """What the projects layer is written from: for staff with the light and its reasons."""
     return {
         "geom": "geom",
         "properties": project_properties(staff=staff),
-        "computed": _light_members(lights.reference_date(f.as_of)) if staff else None,
+        "computed": _light_members(lights.reference_date(filters.as_of)) if staff else None,
     }
 
 
-def projects_geojson(f: SiteFilters, *, staff: bool) -> bytes:
+def projects_geojson(filters: SiteFilters, *, staff: bool) -> bytes:
     """The projects FeatureCollection as UTF-8 JSON, its features written by PostgreSQL.
 
     Projects not yet placed (待落图, geom NULL) are left out: the map layer and the printable
@@ -404,8 +404,8 @@ def projects_geojson(f: SiteFilters, *, staff: bool) -> bytes:
     §3.2) in the file downloads and the single-feature endpoint.
     """
     return geojson.feature_collection(
-        projects_queryset(f, staff=staff).filter(geom__isnull=False),
-        **_project_layer(f, staff=staff),
+        projects_queryset(filters, staff=staff).filter(geom__isnull=False),
+        **_project_layer(filters, staff=staff),
     )
 
 
@@ -442,9 +442,9 @@ def _livelihood_layer(*, staff: bool) -> dict:
     }
 
 
-def livelihood_geojson(f: SiteFilters, *, staff: bool) -> bytes:
+def livelihood_geojson(filters: SiteFilters, *, staff: bool) -> bytes:
     return geojson.feature_collection(
-        livelihood_queryset(f, staff=staff), **_livelihood_layer(staff=staff)
+        livelihood_queryset(filters, staff=staff), **_livelihood_layer(staff=staff)
     )
 
 

@@ -72,10 +72,10 @@ class Briefing:
         return dt.date.fromisoformat(self.stats["reference_date"])
 
 
-def _pending_registrations(f: selectors.SiteFilters, ref: dt.date) -> list[dict]:
+def _pending_registrations(filters: selectors.SiteFilters, ref: dt.date) -> list[dict]:
     """Started by ``ref`` and not registered by then: the stats' ``started_unregistered``."""
     rows = (
-        selectors.projects_queryset(f, staff=True)
+        selectors.projects_queryset(filters, staff=True)
         .filter(eff_stage__in=STARTED)
         .filter(Q(stats_registered_on__isnull=True) | Q(stats_registered_on__gt=ref))
         .values("code", "name", "stats_applied_on", "lead_department__name")
@@ -86,9 +86,9 @@ def _pending_registrations(f: selectors.SiteFilters, ref: dt.date) -> list[dict]
     ]
 
 
-def _red_projects(f: selectors.SiteFilters) -> list[dict]:
+def _red_projects(filters: selectors.SiteFilters) -> list[dict]:
     qs = selectors.projects_queryset(
-        selectors.SiteFilters(as_of=f.as_of, light=[lights.RED]), staff=True
+        selectors.SiteFilters(as_of=filters.as_of, light=[lights.RED]), staff=True
     )
     rows = list(
         qs.annotate(reasons=F("light_reasons")).values(
@@ -102,11 +102,11 @@ def _red_projects(f: selectors.SiteFilters) -> list[dict]:
     return rows
 
 
-def _late_works(f: selectors.SiteFilters, ref: dt.date) -> list[dict]:
+def _late_works(filters: selectors.SiteFilters, ref: dt.date) -> list[dict]:
     """Livelihood works behind their milestones at ``ref``, each with the missed milestones."""
     works = list(
         selectors.livelihood_queryset(
-            selectors.SiteFilters(as_of=f.as_of, light=[selectors.LATE]), staff=True
+            selectors.SiteFilters(as_of=filters.as_of, light=[selectors.LATE]), staff=True
         ).values("pk", "code", "name", "lead_department__name")
     )
     missed: dict[int, list[dict]] = {}
