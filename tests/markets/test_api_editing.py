@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.contrib.auth.models import User
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.utils import translation
 from rest_framework.authtoken.models import Token
@@ -49,18 +48,6 @@ def snapshot(zone_pk: int) -> tuple:
         bytes(zone.boundary.ewkb), zone.version, zone.name, zone.status, zone.capacity,
         zone.history.count(), MarketZone.objects.count(), MarketZone.history.count(),
     )
-
-
-@pytest.fixture
-def urban(user_factory) -> User:
-    return user_factory("urban_management")
-
-
-@pytest.fixture
-def urban_client(urban) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(urban)
-    return client
 
 
 @pytest.fixture

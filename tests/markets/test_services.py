@@ -20,11 +20,6 @@ def english(settings):
 
 
 @pytest.fixture
-def urban(user_factory):
-    return user_factory("urban_management")
-
-
-@pytest.fixture
 def zone(city, zone_factory) -> MarketZone:
     return zone_factory(name="新华路后备箱集市", boundary=metric_square(0, 0, 100))
 
