@@ -348,7 +348,9 @@ async function sendWrite(url, { method, ifMatch, payload, keepVersion = false })
 
 /** Add the edit to the draft changeset (opening one with the reason as its comment). */
 async function saveToDraft(edit) {
-  const url = state.draft ? `${config.apiChangesets}${state.draft}/edits/` : config.apiChangesets;
+  const url = state.draft
+    ? fillPattern(config.changesetEditsUrlPattern, { id: state.draft })
+    : config.apiChangesets;
   const payload = state.draft ? edit : { comment: form.elements.reason.value, edits: [edit] };
   return sendWrite(url, { method: "POST", ifMatch: false, payload, keepVersion: true });
 }
@@ -426,7 +428,7 @@ async function changeLifecycle(retire) {
     showDraft(draft);
     return;
   }
-  const body = await sendWrite(`${state.apiItem}restore/`, {
+  const body = await sendWrite(config.apiRestore, {
     method: "POST", ifMatch: true, payload: { reason: form.elements.reason.value },
   });
   if (body === null) return;

@@ -36,6 +36,8 @@ PREFIXES = (
 )
 # A quote or backtick, then "/" and a prefix, or the bare home path "/" (as in a[href='/']).
 SITE_PATH = re.compile(r"""["'`]/(?:(?:""" + "|".join(PREFIXES) + r""")\b|["'`?])""")
+# A path segment appended to a URL in a template literal: `${url}restore/`, `${base}${id}/edits/`.
+JOINED_PATH = re.compile(r"""\$\{[^}]+\}/?[a-z][a-z_-]*/""")
 
 
 def site_paths(text: str) -> list[str]:
@@ -43,7 +45,7 @@ def site_paths(text: str) -> list[str]:
     found = []
     for number, line in enumerate(text.splitlines(), 1):
         code = re.sub(r"^\s*(//|\*|/\*).*", "", line)
-        if SITE_PATH.search(code):
+        if SITE_PATH.search(code) or JOINED_PATH.search(code):
             found.append(f"{number}: {line.strip()}")
     return found
 
@@ -65,6 +67,9 @@ def test_no_script_spells_a_site_path():
         ("const WORKER_URL = '/markets/sw.js';", True),
         ("document.querySelector(\".site-nav a[href='/']\");", True),
         ("link.href = `/${text}`;", False),  # no prefix: a relative query only
+        ("await sendWrite(`${state.apiItem}restore/`, {", True),  # a segment joined on
+        ("const url = `${config.apiChangesets}${state.draft}/edits/`;", True),
+        ("const url = `${base}?near=${lon}`;", False),  # a query, not a path
         ('// The citywide map at "/api/v1/projects/"', False),  # a comment
         ('fetch(siteUrl("apiProjects"))', False),
         ("text.replace(/%\\((\\w+)\\)s/g, '')", False),
