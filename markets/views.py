@@ -124,6 +124,8 @@ def directions(name: str, point: tuple[float, float]) -> dict[str, str]:
     return {"amap": amap, "tencent": tencent, "baidu": baidu, "geo": f"geo:{lat},{lon}"}
 
 
+# Anonymous visitors: as the list, once per minute of the clock and version of the data.
+@anonymous_page("market", selectors.ZONE_SOURCES, per_minute=True)
 def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """/markets/<id>/: hours for the next 7 days, closures, goods, duties, contact, directions."""
     try:

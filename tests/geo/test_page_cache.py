@@ -113,3 +113,23 @@ def test_a_page_with_a_csrf_token_or_a_cookie_or_an_error_is_never_kept():
             request.user = AnonymousUser()
             view(request)
     assert calls == ["form", "form", "cookie", "cookie", "400", "400", "plain"]
+
+
+@pytest.mark.django_db
+def test_the_market_page_is_kept_per_zone_and_follows_a_closure(zone_factory, clock,
+                                                                django_assert_max_num_queries):
+    zone = zone_factory(name="大唐路夜市", opening_hours="Mo-Su 18:00-22:00")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    clock(19, 30, 5)
+    first = client.get(f"/markets/{zone.pk}/")
+    assert first.status_code == 200
+    assert "大唐路夜市" in first.content.decode()
+    with django_assert_max_num_queries(1):  # the data's version
+        again = client.get(f"/markets/{zone.pk}/")
+    assert again.content == first.content
+    assert client.get(f"/markets/{zone.pk}/?at=2026-06-05T23:00").content != first.content
+    Closure.objects.create(
+        zone=zone, start=dt.datetime(2026, 6, 5, 19, 0, tzinfo=TZ),
+        end=dt.datetime(2026, 6, 5, 23, 0, tzinfo=TZ), reason="道路施工",
+    )
+    assert "道路施工" in client.get(f"/markets/{zone.pk}/").content.decode()
