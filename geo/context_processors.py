@@ -73,7 +73,7 @@ def portal(request) -> dict:
                 "dataAsOf": _("Data as of %(when)s"),
                 "mainMapTitle": _("Key projects, livelihood works and night markets"),
                 "outlineLight": _("Outline: status light"),
-                "openOrders": _("Badge: open work orders"),
+                "openOrders": _("Badge: open supervision orders (“!”: one is overdue)"),
                 "thisFeature": _("This project or work"),
                 "thisMarket": _("This market zone"),
                 "thisZone": _("The zone being edited"),

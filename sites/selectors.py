@@ -180,6 +180,8 @@ SITE_PARAMS = {
         _choices("status", WorkStatus.values, "comma-separated work statuses"),
         _choices("light", MILESTONE_LIGHTS,
                  "staff only (403 otherwise): comma-separated milestone lights"),
+        _choices("orders", ORDER_FILTERS, "staff only (403 otherwise): open = works with "
+                 "open supervision orders, overdue = with an overdue one (either, if both)"),
         *_COMMON,
     ),
 }
@@ -221,14 +223,20 @@ def projects_queryset(filters: SiteFilters, *, staff: bool) -> QuerySet[Project]
         qs = lights.with_lights(qs, ref=lights.reference_date(filters.as_of))
     if filters.light:
         qs = qs.filter(light__in=filters.light)
-    if filters.orders:
-        if not staff:
-            raise PermissionDenied(_(ORDERS_STAFF_ONLY))
-        wanted = Q(orders_open__gt=0) if "open" in filters.orders else Q(pk__in=[])
-        if "overdue" in filters.orders:
-            wanted |= Q(orders_overdue__gt=0)
-        qs = qs.filter(wanted)
-    return qs.order_by("code")
+    return _with_orders(qs, filters, staff=staff).order_by("code")
+
+
+def _with_orders(qs: QuerySet, filters: SiteFilters, *, staff: bool) -> QuerySet:
+    """Keep the projects or works with open (or overdue) supervision orders, if asked: staff
+    only, on the ``orders_open``/``orders_overdue`` aliases of ``lights.order_measures``."""
+    if not filters.orders:
+        return qs
+    if not staff:
+        raise PermissionDenied(_(ORDERS_STAFF_ONLY))
+    wanted = Q(orders_open__gt=0) if "open" in filters.orders else Q(pk__in=[])
+    if "overdue" in filters.orders:
+        wanted |= Q(orders_overdue__gt=0)
+    return qs.filter(wanted)
 
 
 def with_milestone_light(qs: QuerySet, *, ref: dt.date) -> QuerySet:
@@ -279,7 +287,7 @@ def livelihood_queryset(filters: SiteFilters, *, staff: bool) -> QuerySet[Liveli
         qs = qs.alias(**lights.order_measures(ref, subject="work"))
     if filters.light:
         qs = qs.filter(milestone_light__in=filters.light)
-    return qs.order_by("code")
+    return _with_orders(qs, filters, staff=staff).order_by("code")
 
 
 def project_properties(*, staff: bool) -> dict:

@@ -120,6 +120,7 @@ def map_user_config(user) -> dict:
         "urls": {
             "projectReport": reverse("project-detail", kwargs={"pk": URL_ID}) + "#report-form",
             "orderIssue": f"{reverse('order-new')}?project={URL_ID}",
+            "orderIssueWork": f"{reverse('order-new')}?work={URL_ID}",
             "marketEdit": reverse("market-edit", kwargs={"pk": URL_ID}),
         },
         "strings": {"report": _("Report progress"), "edit": _("Edit"),

@@ -134,10 +134,13 @@ export function reportUrl(feature) {
   return (mapUser.reportAll || own) ? fillUrl(mapUser.urls.projectReport, feature.id) : null;
 }
 
-/** The popup link (url, label, class) that issues an order on a project: leaders and the
- * project office only (url null for others, so popups.js leaves it out). */
-export function orderIssueLink(feature) {
-  const url = mapUser.issueOrders ? fillUrl(mapUser.urls.orderIssue, feature.id) : null;
+/** The popup link (url, label, class) that issues an order on a project, or on a livelihood
+ * work with `layerName` "livelihood": leaders and the project office only (url null for
+ * others, so popups.js leaves it out). */
+export function orderIssueLink(feature, layerName = "projects") {
+  const template = layerName === "livelihood" ? mapUser.urls.orderIssueWork
+    : mapUser.urls.orderIssue;
+  const url = mapUser.issueOrders ? fillUrl(template, feature.id) : null;
   return [url, mapUser.strings.issueOrder, "popup-order"];
 }
 
@@ -215,11 +218,11 @@ export function pointMarker(layerName, feature, latlng) {
   return marker;
 }
 
-/** Staff: a badge with a project's number of open supervision orders ("!" when one is
- * overdue), beside a point marker, at the middle of an area or a line. */
+/** Staff: a badge with a project's or a work's number of open supervision orders ("!" when
+ * one is overdue), beside a point marker, at the middle of an area or a line. */
 export function bindOrderBadge(layerName, feature, layer) {
   const open = Number(feature.properties?.open_orders) || 0;
-  if (layerName !== "projects" || open <= 0) return;
+  if (!ORDER_LAYERS.has(layerName) || open <= 0) return;
   const overdue = Number(feature.properties.overdue_orders) || 0;
   const place = layer instanceof L.CircleMarker
     ? { direction: "right", offset: [6, -8] } : { direction: "center" };
@@ -228,6 +231,9 @@ export function bindOrderBadge(layerName, feature, layer) {
     className: overdue ? "order-badge order-badge-overdue" : "order-badge",
   });
 }
+
+// The layers whose features carry supervision orders (staff): projects and livelihood works.
+const ORDER_LAYERS = new Set(["projects", "livelihood"]);
 
 /** The icon of a cluster of project points: neutral, so it never reads as a stage colour. */
 export function clusterIcon(cluster) {
@@ -380,8 +386,8 @@ function lightSection(features) {
   return section;
 }
 
-/** The hook for a badge of open work orders on a feature (`open_orders` > 0). No layer has
- * orders yet: the legend shows this row only once a drawn feature carries the property. */
+/** The legend row of the open-orders badge (`open_orders` > 0 on a project or work): shown
+ * only once a drawn feature carries the property (staff's layers). */
 function ordersSection() {
   const section = document.createElement("section");
   section.dataset.legendLayer = "orders";
@@ -514,7 +520,6 @@ export async function reloadAll(portal, params = {}) {
       }
       if (name === "projects") {
         portal.legend?.showProjectLights(result.value);
-        portal.legend?.showOrders(result.value);
       }
     } else {
       portal.layers[name].clearLayers();
@@ -523,6 +528,9 @@ export async function reloadAll(portal, params = {}) {
       console.error(result.reason);
     }
   });
+  // The badge's legend row, once a drawn project or work has open orders.
+  portal.legend?.showOrders(results.flatMap((result, i) => (
+    result.status === "fulfilled" && ORDER_LAYERS.has(LAYER_NAMES[i]) ? result.value : [])));
   setStatus(status, portal.counts, failed);
   // The title's date follows the month slider: a past month shows the data of its end.
   const month = params.projects?.as_of;

@@ -21,7 +21,7 @@ const S = options.strings;
 const COMMON = ["department", "district", "leader", "q", "as_of"];
 const LAYER_KEYS = {
   projects: ["stage", "build_type", "category", "light", "orders", ...COMMON],
-  livelihood: ["programme", "milestone_light", ...COMMON],
+  livelihood: ["programme", "milestone_light", "orders", ...COMMON],
 };
 // A page-URL key that goes to a layer's API under another name: both layers' APIs call their
 // light `light`, but a work's (on time / late / done) is not a project's (green / yellow / red).
@@ -144,7 +144,9 @@ export function livelihoodPopup(feature) {
   return buildLivelihoodPopup(p, {
     S,
     lightColor: MILESTONE_PALETTE.colors[p.milestone_light] || "",
-    actions: [[detailUrl("livelihood", feature.id), S.details, "popup-details"]],
+    orders: mapUserStrings(),
+    actions: [[detailUrl("livelihood", feature.id), S.details, "popup-details"],
+      orderIssueLink(feature, "livelihood")],
   });
 }
 

@@ -90,6 +90,14 @@ export function projectPopup(p, { S, orders = {}, actions = [] }) {
   }
   const root = el("div", { className: "map-popup project-popup" },
     el("h3", { textContent: p.name || p.code }), list);
+  appendLightAndOrders(root, p, S, orders);
+  const links = popupActions(actions);
+  if (links) root.append(links);
+  return root;
+}
+
+/** Staff: the light with its reasons and the open-orders line, for a project or a work. */
+function appendLightAndOrders(root, p, S, orders) {
   if (p.light) {
     const reasons = el("ul", { className: "light-reasons" });
     for (const reason of p.light_reasons || []) {
@@ -104,14 +112,12 @@ export function projectPopup(p, { S, orders = {}, actions = [] }) {
   }
   const ordersLine = openOrdersLine(p, orders);
   if (ordersLine) root.append(ordersLine);
-  const links = popupActions(actions);
-  if (links) root.append(links);
-  return root;
 }
 
-/** A livelihood work's popup: programme, status, progress, next milestone, its light, links.
- * `lightColor` is the colour the work is drawn in (its milestone light's). */
-export function livelihoodPopup(p, { S, lightColor = "", actions = [] }) {
+/** A livelihood work's popup: programme, status, progress, next milestone, its milestone
+ * light (the colour it is drawn in, `lightColor`), then for staff its light with reasons and
+ * open orders as a project's, and links. */
+export function livelihoodPopup(p, { S, lightColor = "", orders = {}, actions = [] }) {
   const list = el("dl");
   addRow(list, S.code, p.code);
   addRow(list, S.programme, p.programme_label);
@@ -131,6 +137,7 @@ export function livelihoodPopup(p, { S, lightColor = "", actions = [] }) {
     box.dataset.light = p.milestone_light;
     root.append(box);
   }
+  appendLightAndOrders(root, p, S, orders);
   const links = popupActions(actions);
   if (links) root.append(links);
   return root;

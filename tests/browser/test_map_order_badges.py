@@ -10,6 +10,7 @@ from django.contrib.gis.geos import GEOSGeometry, Point
 from django.utils import timezone
 
 from sites.orders.models import SupervisionOrder
+from tests.browser.test_journey_department import _open_popup
 
 SHOTS = "/tmp/shots/or2"
 
@@ -63,4 +64,44 @@ def test_point_and_area_projects_carry_the_badge(page, login, user_factory, proj
     assert area_box["left"] <= centre_x <= area_box["right"]
     assert area_box["top"] <= centre_y <= area_box["bottom"]
     page.screenshot(path=f"{SHOTS}/map-badges.png")
+    assert page.outside_requests == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_work_with_orders_has_the_badge_the_reasons_and_the_issue_link(
+        page, signin, user_factory, livelihood_factory):
+    office = user_factory("project_office")
+    today = timezone.localdate()
+    work = livelihood_factory(milestones=[("完工", today + dt.timedelta(days=200), None)])
+    quiet = livelihood_factory(
+        geom=GEOSGeometry("LINESTRING(98.25 39.80, 98.27 39.80)", srid=4326),
+        milestones=[("完工", today + dt.timedelta(days=200), None)])
+    SupervisionOrder.objects.create(
+        work=work, department=work.lead_department, issued_by=office, subject="加快施工",
+        requirement="按期完成", deadline=today - dt.timedelta(days=10),
+        issued_at=timezone.now() - dt.timedelta(days=20))
+    signin(office.username)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(page.base_url + "/")
+    page.wait_for_selector("#map-status[data-loaded=true]", state="attached")
+    assert page.locator("#map-status").get_attribute("data-livelihood") == "2"
+    assert quiet.pk not in (None, work.pk)
+    assert page.locator("#map .leaflet-tooltip.order-badge").all_inner_texts() == ["1!"]
+    assert page.locator("[data-legend=open-orders]").count() == 1
+    _open_popup(page, "livelihood", f"String(id) === '{work.pk}'")
+    popup = page.locator(".leaflet-popup")
+    popup.wait_for()
+    assert popup.locator(".popup-light li[data-code=order_overdue]").count() == 1
+    assert popup.locator(".popup-orders").inner_text() == "未销号督办单: 1 (1 逾期)"
+    page.screenshot(path=f"{SHOTS}/work-popup.png")
+    link = popup.locator("a.popup-order")
+    with page.expect_navigation():
+        link.click()
+    assert page.url == f"{page.base_url}/orders/new/?work={work.pk}"
+    assert page.locator("#order-department").inner_text() == work.lead_department.name
+    # The map's order filter keeps the work with the order, and drops the other.
+    page.goto(page.base_url + "/?orders=open")
+    page.wait_for_selector("#map-status[data-loaded=true]", state="attached")
+    assert page.locator("#map-status").get_attribute("data-livelihood") == "1"
     assert page.outside_requests == []

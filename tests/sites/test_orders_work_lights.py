@@ -132,3 +132,26 @@ def test_anonymous_visitors_see_no_orders_on_the_work_page(cast, clock, work, cl
     page = client.get(f"/livelihood/{work.pk}/").content.decode()
     assert 'id="work-orders"' not in page
     assert "issue-order" not in page
+
+
+def test_the_open_orders_filter_keeps_the_works_with_orders(cast, clock, work,
+                                                            livelihood_factory, client):
+    quiet = livelihood_factory(milestones=[("完工", D(2026, 12, 31), None)])
+    issue(cast, work, D(2026, 9, 21))  # Monday: not overdue on Sunday the 20th
+
+    def codes(query):
+        body = client.get(f"/api/v1/livelihood/?{query}")
+        assert body.status_code == 200, body.content
+        return [f["properties"]["code"] for f in body.json()["features"]]
+
+    assert client.get("/api/v1/livelihood/?orders=open").status_code == 403
+    client.force_login(cast["office"])
+    assert sorted(codes("")) == sorted([work.code, quiet.code])
+    assert codes("orders=open") == [work.code]
+    assert codes("orders=overdue") == []
+    clock.set(at(2026, 9, 22))
+    assert codes("orders=overdue") == [work.code]
+    assert codes("orders=open,overdue") == [work.code]
+    bad = client.get("/api/v1/livelihood/?orders=late")
+    assert bad.status_code == 400
+    assert "orders" in bad.json()["errors"]
