@@ -146,6 +146,15 @@ def zone_feature(pk: int, *, staff: bool) -> dict | None:
     return rows[0] if rows else None
 
 
+def status_before_retirement(zone: MarketZone) -> str:
+    """The status a retired zone comes back with: the last one it had before retirement."""
+    previous = (
+        zone.history.exclude(status=ZoneStatus.RETIRED).order_by("-history_date", "-history_id")
+        .values_list("status", flat=True).first()
+    )
+    return previous or ZoneStatus.PROPOSED
+
+
 def zones_overlapping(
     geom: GEOSGeometry, *, exclude_pk: int | None = None
 ) -> list[tuple[MarketZone, float]]:

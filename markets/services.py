@@ -279,14 +279,6 @@ def zone_retire(
         return _save(locked, user=user, reason=reason, check_overlap=False)
 
 
-def _status_before_retirement(zone: MarketZone) -> str:
-    previous = (
-        zone.history.exclude(status=ZoneStatus.RETIRED).order_by("-history_date", "-history_id")
-        .values_list("status", flat=True).first()
-    )
-    return previous or ZoneStatus.PROPOSED
-
-
 def zone_restore(
     *, zone: MarketZone, expected_version: Expected, user: AbstractBaseUser | None,
     reason: str,
@@ -297,7 +289,7 @@ def zone_restore(
         reason = _check_reason(reason)
         if locked.status != ZoneStatus.RETIRED:
             raise ZoneStateError(NOT_RETIRED, "not_retired")
-        locked.status = _status_before_retirement(locked)
+        locked.status = selectors.status_before_retirement(locked)
         return _save(locked, user=user, reason=reason, check_overlap=True)
 
 

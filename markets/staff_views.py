@@ -165,7 +165,6 @@ def _page_config(zone: MarketZone | None, draft: int | None = None) -> dict:
         "zoneId": zone.pk if zone else None,
         "apiList": reverse("api-markets"),
         "apiItem": reverse("api-market", args=[zone.pk]) if zone else None,
-        "apiRestore": reverse("api-market-restore", args=[zone.pk]) if zone else None,
         "editUrl": url_pattern("market-edit"),
         "historyUrlPattern": url_pattern("market-history"),
         "rulesUrlPattern": url_pattern("market-rules"),

@@ -1,9 +1,10 @@
 """/api/v1/changesets/: zone changesets and their actions (thin: markets.changesets.services).
 
 An edit's body is the zone layer's GeoJSON Feature (as markets.api.editing takes it) plus
-``kind`` (create, update, rules, retire), ``zone`` (its id; none for a new zone), ``base_version``
-(the version the edit was drawn on; default the zone's current one) and ``edit`` (extend that
-new-zone edit). Only urban-management and market-supervision staff (and admins) reach these.
+``kind`` (create, update, rules, retire, reinstate), ``zone`` (its id; none for a new zone),
+``base_version`` (the version the edit was drawn on; default the zone's current one) and
+``edit`` (extend that new-zone edit). Only urban-management and market-supervision staff (and
+admins) reach these.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ class EditKind(models.TextChoices):
     UPDATE = "update", _("Reshape or change fields")
     RULES = "rules", _("Hours, goods or duties")
     RETIRE = "retire", _("Retirement")
+    REINSTATE = "reinstate", _("Reinstatement of a retired zone")
 
 
 class Changeset(models.Model):
@@ -100,7 +101,7 @@ class ZoneEdit(models.Model):
         related_name="edits",
         verbose_name=_("zone"),
     )
-    kind = models.CharField(_("kind"), max_length=8, choices=EditKind.choices)
+    kind = models.CharField(_("kind"), max_length=12, choices=EditKind.choices)
     # The zone's version when the edit was drawn: publish refuses if the zone moved on.
     base_version = models.PositiveIntegerField(_("base version"), null=True, blank=True)
     # Proposed field values by name (department and district as ids), only those that change.

@@ -172,8 +172,14 @@ def edit_review(edit: ZoneEdit, *, start: dt.date) -> dict:
     after = {**before, **edit.fields}
     if edit.kind == EditKind.RETIRE:
         after["status"] = ZoneStatus.RETIRED
-    old_m2 = _area_m2(base_rows, "boundary") if base_rows is not None else None
-    if edit.kind == EditKind.RETIRE:
+    # A reinstated zone was off every public map: it appears, with its old boundary and status.
+    back = edit.kind == EditKind.REINSTATE
+    if back and base is not None:
+        after["status"] = selectors.status_before_retirement(edit.zone)
+    old_m2 = _area_m2(base_rows, "boundary") if base_rows is not None and not back else None
+    if back:
+        new_m2 = _area_m2(base_rows, "boundary") if base_rows is not None else None
+    elif edit.kind == EditKind.RETIRE:
         new_m2 = None
     elif edit.boundary is not None:
         new_m2 = _area_m2(ZoneEdit.objects.filter(pk=edit.pk), "boundary")
@@ -210,7 +216,8 @@ def edit_review(edit: ZoneEdit, *, start: dt.date) -> dict:
     return {
         "edit": edit,
         "name": after.get("name") or "",
-        "old_geometry": json.loads(base.boundary.geojson) if base is not None else None,
+        "old_geometry": json.loads(base.boundary.geojson)
+        if base is not None and not back else None,
         "new_geometry": json.loads(new_geom.geojson)
         if new_geom is not None and edit.kind != EditKind.RETIRE
         else None,
@@ -245,11 +252,23 @@ def preview_features(changeset: Changeset) -> list[dict]:
     """Staff zone features with this changeset applied, hours evaluated on its publish date."""
     features = selectors.zone_features(selectors.ZoneFilters(), staff=True)
     by_id = {f["id"]: f for f in features}
+    retired = None  # the retired zones' features, read once if an edit reinstates one
     for edit in changeset.edits.select_related("zone"):
         if edit.result_version is not None:
             continue
         if edit.kind == EditKind.RETIRE:
             by_id.pop(edit.zone_id, None)
+            continue
+        if edit.kind == EditKind.REINSTATE:
+            if retired is None:
+                retired = {f["id"]: f for f in selectors.zone_features(
+                    selectors.ZoneFilters(status=[ZoneStatus.RETIRED]), staff=True)}
+            feature = retired.get(edit.zone_id)
+            if feature is not None:
+                feature["properties"]["status"] = selectors.status_before_retirement(
+                    edit.zone)
+                feature["properties"]["changeset"] = changeset.pk
+                by_id[edit.zone_id] = feature
             continue
         feature = by_id.get(edit.zone_id) if edit.zone_id else None
         if feature is None:

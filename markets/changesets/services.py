@@ -82,6 +82,7 @@ NOT_DUE = gettext_lazy(
 )
 NOTHING_TO_CHANGE = gettext_lazy("Nothing to change: the proposed values equal the zone's.")
 ZONE_RETIRED = gettext_lazy("Zone “%(zone)s” is retired; restore it before changing it.")
+ZONE_NOT_RETIRED = gettext_lazy("Zone “%(zone)s” is not retired: there is nothing to reinstate.")
 NOT_YOUR_FIELD = gettext_lazy("Your role may not change %(field)s.")
 UNKNOWN_FIELD = gettext_lazy("This field cannot be changed in a changeset.")
 EDIT_NOT_HERE = gettext_lazy("Edit %(edit)s is not part of changeset #%(id)d.")
@@ -271,8 +272,11 @@ def changeset_add_edit(
         boundary = zone_services._checked_boundary(boundary)
     allowed = _allowed_fields(user)
     asked = set(cleaned) | ({"boundary"} if boundary is not None else set())
-    if kind in (EditKind.CREATE, EditKind.RETIRE):
-        asked.add("boundary")  # creating or retiring a zone is urban management's
+    if kind in (EditKind.CREATE, EditKind.RETIRE, EditKind.REINSTATE):
+        asked.add("boundary")  # creating, retiring or reinstating a zone is urban management's
+    if kind == EditKind.REINSTATE and (cleaned or boundary is not None):
+        raise ValidationError(_("A reinstatement brings the zone back as it was; change it in "
+                                "another changeset once it is published."), code="invalid")
     forbidden = sorted(asked - allowed)
     if forbidden:
         raise PermissionDenied(NOT_YOUR_FIELD % {"field": ", ".join(forbidden)})
@@ -290,6 +294,8 @@ def changeset_add_edit(
         if kind == EditKind.CREATE:
             return _save_create_edit(locked, edit, boundary, cleaned)
         current = zone_services._lock(zone, base_version)
+        if kind == EditKind.REINSTATE:
+            return _save_reinstate_edit(locked, current, user)
         if current.status == ZoneStatus.RETIRED:
             raise ChangesetStateError(ZONE_RETIRED % {"zone": current.name}, code="retired")
         existing = locked.edits.filter(zone=current).first()
@@ -318,6 +324,20 @@ def changeset_add_edit(
         target.save()
         _save(locked, user=user, reason=f"edit {current.pk}")
         return target
+
+
+def _save_reinstate_edit(
+    changeset: Changeset, zone: MarketZone, user: AbstractBaseUser
+) -> ZoneEdit:
+    """Propose bringing a retired zone back (with the status it had before): one edit."""
+    if zone.status != ZoneStatus.RETIRED:
+        raise ChangesetStateError(ZONE_NOT_RETIRED % {"zone": zone.name}, code="not_retired")
+    target, _created = ZoneEdit.objects.get_or_create(
+        changeset=changeset, zone=zone,
+        defaults={"kind": EditKind.REINSTATE, "base_version": zone.version},
+    )
+    _save(changeset, user=user, reason=f"edit {zone.pk}")
+    return target
 
 
 def _save_create_edit(
@@ -588,6 +608,10 @@ def _apply_one(edit: ZoneEdit, *, author: AbstractBaseUser, reason: str) -> None
         edit.zone = result.zone
     elif edit.kind == EditKind.RETIRE:
         result = zone_services.zone_retire(
+            zone=edit.zone, expected_version=edit.base_version, user=author, reason=reason
+        )
+    elif edit.kind == EditKind.REINSTATE:
+        result = zone_services.zone_restore(
             zone=edit.zone, expected_version=edit.base_version, user=author, reason=reason
         )
     else:

@@ -411,7 +411,8 @@ function showRetired(retired) {
   restoreButton.hidden = !retired || !state.apiItem;
 }
 
-/** DELETE (retire, If-Match) or POST .../restore/; both need the reason box filled. */
+/** Retire the zone, or bring a retired one back: either is an edit in the draft (issue 18:
+ * nothing goes live before review); both need the reason box filled. */
 async function changeLifecycle(retire) {
   clearErrors();
   if (!form.elements.reason.value.trim()) {
@@ -420,23 +421,11 @@ async function changeLifecycle(retire) {
     return;
   }
   setStatus(S.saving);
-  if (retire) {
-    // Retirement is an edit like any other: it waits in the draft for review.
-    const draft = await saveToDraft({ kind: "retire", zone: state.zoneId, base_version: state.version });
-    if (draft === null) return;
-    form.elements.reason.value = "";
-    showDraft(draft);
-    return;
-  }
-  const body = await sendWrite(config.apiRestore, {
-    method: "POST", ifMatch: true, payload: { reason: form.elements.reason.value },
-  });
-  if (body === null) return;
+  const kind = retire ? "retire" : "reinstate";
+  const draft = await saveToDraft({ kind, zone: state.zoneId, base_version: state.version });
+  if (draft === null) return;
   form.elements.reason.value = "";
-  fillForm(body.properties);
-  showZone(body.id, body.properties);
-  showRetired(body.properties.status === "retired");
-  setStatus(format(S.saved, { version: state.version }));
+  showDraft(draft);
 }
 
 retireButton.addEventListener("click", () => changeLifecycle(true));

@@ -247,7 +247,13 @@ def test_retire_and_restore_from_the_editor(page, login, user_factory, city, zon
     assert page.locator("#save-button").is_disabled()
     page.locator("#f-reason").fill("施工结束")
     page.locator("#restore-button").click()
-    page.wait_for_selector("#editor-status[data-version='3']", state="attached")
+    # Bringing it back waits for review too: still retired and off the public list until then.
+    page.wait_for_selector("#editor-status[data-draft]", state="attached")
+    assert page.locator("#draft-notice").is_visible()
     zone.refresh_from_db()
-    assert zone.status == "active"
+    assert zone.status == "retired"
+    assert "夜市甲" not in page.request.get(page.base_url + "/markets/").text()
+    publish_drafts_of(author)
+    zone.refresh_from_db()
+    assert (zone.status, zone.version) == ("active", 3)
     assert "夜市甲" in page.request.get(page.base_url + "/markets/").text()

@@ -318,3 +318,52 @@ def test_restoring_a_version_makes_a_draft(zone, urban):
 
 def test_state_choices_are_the_documented_ones():
     assert ChangesetState.values == ["draft", "submitted", "approved", "sent_back", "published"]
+
+
+def test_reinstating_a_retired_zone_waits_for_review(zone, urban, urban2, supervision):
+    zone_services.zone_update(zone=zone, expected_version=1, user=urban, reason="试运营",
+                              fields={"status": "proposed"})
+    zone_services.zone_retire(zone=zone, expected_version=2, user=urban, reason="道路施工")
+    changeset = services.changeset_create(user=urban, comment="施工结束，恢复集市")
+    edit = services.changeset_add_edit(changeset=changeset, user=urban,
+                                       kind=EditKind.REINSTATE, zone=zone, base_version=3)
+    assert (edit.kind, edit.base_version, edit.fields, edit.boundary) == (
+        "reinstate", 3, {}, None)
+    zone.refresh_from_db()
+    assert (zone.status, zone.version) == ("retired", 3)
+    # The review shows the zone appearing (no old outline) with the status it had before.
+    [review] = selectors.changeset_review(changeset)
+    assert review["old_geometry"] is None
+    assert review["new_geometry"]["type"] == "MultiPolygon"
+    assert (review["old_m2"], review["change_m2"]) == (None, None)
+    assert review["new_m2"] == pytest.approx(10_000, abs=0.5)
+    assert [(r["field"], r["new"]) for r in review["rows"]] == [("status", "Proposed")]
+    preview = {f["id"]: f for f in selectors.preview_features(changeset)}
+    assert preview[zone.pk]["properties"]["status"] == "proposed"
+    services.changeset_submit(changeset=changeset, user=urban)
+    services.changeset_approve(changeset=changeset, user=urban2)
+    services.changeset_publish(changeset=changeset, user=urban2)
+    zone.refresh_from_db()
+    assert (zone.status, zone.version) == ("proposed", 4)
+    assert zone.history.latest().history_change_reason == f"#{changeset.pk} 施工结束，恢复集市"
+
+
+def test_reinstatement_refusals_change_nothing(zone, urban, supervision):
+    changeset = services.changeset_create(user=urban, comment="恢复")
+    with pytest.raises(services.ChangesetStateError, match="is not retired"):
+        services.changeset_add_edit(changeset=changeset, user=urban, kind=EditKind.REINSTATE,
+                                    zone=zone, base_version=1)
+    zone_services.zone_retire(zone=zone, expected_version=1, user=urban, reason="撤销")
+    with pytest.raises(ValidationError, match="brings the zone back as it was"):
+        services.changeset_add_edit(changeset=changeset, user=urban, kind=EditKind.REINSTATE,
+                                    zone=zone, base_version=2, fields={"capacity": 10})
+    with pytest.raises(PermissionDenied):
+        services.changeset_add_edit(changeset=services.changeset_create(user=supervision),
+                                    user=supervision, kind=EditKind.REINSTATE, zone=zone,
+                                    base_version=2)
+    with pytest.raises(zone_services.VersionConflict):
+        services.changeset_add_edit(changeset=changeset, user=urban, kind=EditKind.REINSTATE,
+                                    zone=zone, base_version=1)
+    assert changeset.edits.count() == 0
+    zone.refresh_from_db()
+    assert (zone.status, zone.version) == ("retired", 2)

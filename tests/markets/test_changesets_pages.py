@@ -119,3 +119,20 @@ def test_editor_page_names_the_users_draft(zone, urban):
     draft = services.changeset_create(user=urban, comment="")
     page = client_for(urban).get(f"/staff/markets/{zone.pk}/edit/")
     assert page.context["editor_config"]["draft"] == draft.pk
+
+
+def test_review_page_of_a_reinstatement(zone, urban, urban2):
+    from markets import services as zone_services
+
+    zone_services.zone_retire(zone=zone, expected_version=1, user=urban, reason="道路施工")
+    changeset = services.changeset_create(user=urban, comment="恢复新华路集市")
+    services.changeset_add_edit(changeset=changeset, user=urban, kind=EditKind.REINSTATE,
+                                zone=zone, base_version=2)
+    services.changeset_submit(changeset=changeset, user=urban)
+    page = client_for(urban2).get(f"/staff/changesets/{changeset.pk}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Reinstatement of a retired zone" in text
+    assert "10000.0 m²" in text
+    assert 'data-field="status"' in text
+    assert 'id="approve-button"' in text
