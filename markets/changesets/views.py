@@ -139,7 +139,7 @@ def changeset_review_page(request: HttpRequest, pk: int) -> HttpResponse:
         and (services.may_review(user, changeset) or is_author),
         "hours_start": selectors.review_start(changeset),
         "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-        "map_config": {
+        "changeset_config": {
             "previewUrl": reverse("api-changeset-preview", args=[changeset.pk]),
             "edits": [
                 {

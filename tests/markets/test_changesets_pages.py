@@ -58,9 +58,15 @@ def test_review_page_shows_the_diff(submitted, urban2):
     assert 'data-field="capacity"' in text
     assert 'id="approve-button"' in text
     assert 'id="send-back-button"' in text
-    config = page.context["map_config"]
+    config = page.context["changeset_config"]
     [edit] = config["edits"]
     assert edit["old"]["type"] == edit["new"]["type"] == "MultiPolygon"
+    # The page's own config does not shadow the portal's map configuration (basemap, context
+    # layers, the legend's words) that every map reads from #map-config.
+    portal = page.context["map_config"]
+    assert portal["contextUrl"] == "/api/v1/context/"
+    assert str(portal["strings"]["legend"]) == "Legend"
+    assert text.count('id="map-config"') == text.count('id="changeset-config"') == 1
 
 
 def test_the_author_sees_no_approve_button_and_a_forged_post_is_403(submitted, urban):
