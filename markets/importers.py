@@ -5,6 +5,11 @@ by geo.uploads: GDAL only ever sees an in-memory buffer or a temporary directory
 member names, so no user string reaches GDAL as a path (no /vsicurl/ and friends). Each row goes
 through the same services as the API (markets.services), inside one transaction with a savepoint
 per row: the dry run rolls everything back, "apply" commits only when no row was rejected.
+
+From the staff page (``into_changeset``) "apply" writes no zone either (issue 18): after the
+same dry run, every created or changed row becomes an edit of one new draft changeset (its
+comment the import's reason), which goes live once someone else approves and publishes it. The
+operator's command line (manage.py import_zones) applies at once.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from geo import uploads
 from geo.models import Department
 from geo.validation import check_polygon
 from markets import services
+from markets.changesets import services as changeset_services
+from markets.changesets.models import Changeset, EditKind
 from markets.models import MarketZone, ZoneKind, ZoneStatus
 
 # Messages as constants (tests import them), translated when shown.
@@ -74,6 +81,8 @@ class ImportRow:
     zone_id: int | None = None
     messages: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The row as a changeset edit (changeset_add_edit's arguments), for a created/changed row.
+    proposal: dict | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -81,6 +90,7 @@ class ImportReport:
     rows: list[ImportRow]
     encoding: str | None
     applied: bool
+    changeset: Changeset | None = None  # the draft an applied staff import became
 
     def count(self, action: str) -> int:
         return sum(1 for row in self.rows if row.action == action)
@@ -235,19 +245,25 @@ def _import_row(index: int, record: dict, shape, *, user, reason: str,
                 if _unchanged(zone, boundary, fields):
                     row.action, row.zone_id = "unchanged", zone.pk
                     return row
+                changes = {k: v for k, v in fields.items() if k != "name"}
+                row.proposal = {"kind": EditKind.UPDATE, "zone": zone,
+                                "base_version": zone.version, "boundary": boundary,
+                                "fields": changes}
                 result = services.zone_update(
                     zone=zone, expected_version=None, user=user, reason=reason,
-                    boundary=boundary, fields={k: v for k, v in fields.items() if k != "name"},
+                    boundary=boundary, fields=changes,
                 )
                 row.action = "changed"
             else:
                 fields.setdefault("department", department)
+                row.proposal = {"kind": EditKind.CREATE, "boundary": boundary,
+                                "fields": dict(fields)}
                 result = services.zone_create(boundary=boundary, fields=fields, user=user,
                                               reason=reason)
                 row.action = "created"
         row.zone_id, row.warnings = result.zone.pk, result.warnings
     except ValidationError as exc:
-        row.action = "rejected"
+        row.action, row.proposal = "rejected", None
         if hasattr(exc, "error_dict"):
             row.messages = [f"{_field_label(field_name)}: {message}"
                             for field_name, errors in exc.message_dict.items()
@@ -260,8 +276,12 @@ def _import_row(index: int, record: dict, shape, *, user, reason: str,
 def import_zones(
     *, data: bytes, filename: str, user: AbstractBaseUser | None, apply: bool,
     encoding: str = "auto", reason: str = "", department: Department | None = None,
+    into_changeset: bool = False,
 ) -> ImportReport:
-    """Dry-run (``apply=False``) or apply an import; apply commits only if no row is rejected."""
+    """Dry-run (``apply=False``) or apply an import; apply commits only if no row is rejected.
+
+    ``into_changeset``: apply drafts the rows as one new changeset instead of writing zones.
+    """
     frame, used = read_frame(data=data, filename=filename, encoding=encoding)
     reason = (reason or "").strip() or BULK_REASON % {
         "file": Path(filename).name[:60]}
@@ -276,6 +296,25 @@ def import_zones(
             for i, (record, shape) in enumerate(zip(records, frame.geometry, strict=True))
         ]
         applied = apply and not any(row.action == "rejected" for row in rows)
-        if not applied:
+        if not applied or into_changeset:
             transaction.set_rollback(True)
-    return ImportReport(rows=rows, encoding=used, applied=applied)
+    if not into_changeset:
+        return ImportReport(rows=rows, encoding=used, applied=applied)
+    for row in rows:
+        if row.action == "created":
+            row.zone_id = None  # the dry run's zone was rolled back: the draft holds it
+    changeset = _draft(rows, user=user, comment=reason) if applied else None
+    return ImportReport(rows=rows, encoding=used, applied=changeset is not None,
+                        changeset=changeset)
+
+
+def _draft(rows: list[ImportRow], *, user, comment: str) -> Changeset | None:
+    """One new draft changeset with an edit per created or changed row (None: nothing to do)."""
+    proposals = [row.proposal for row in rows if row.proposal is not None]
+    if not proposals:
+        return None
+    with transaction.atomic():
+        changeset = changeset_services.changeset_create(user=user, comment=comment[:500])
+        for proposal in proposals:
+            changeset_services.changeset_add_edit(changeset=changeset, user=user, **proposal)
+    return changeset

@@ -42,6 +42,9 @@ APPLY_REFUSED = gettext_noop(
     "Not applied: %(count)s row(s) were rejected, so nothing was written. Fix them in the file "
     "and run a dry run again."
 )
+NOTHING_TO_IMPORT = gettext_noop(
+    "Nothing to apply: every row equals its zone, so no changeset was drafted."
+)
 # The largest file the import page keeps between the dry run and "apply" (in the session).
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
@@ -248,6 +251,7 @@ def zone_import_page(request: HttpRequest) -> HttpResponse:
             report = importers.import_zones(
                 data=data, filename=name, encoding=encoding, user=request.user,
                 apply=action == "apply", reason=request.POST.get("reason", ""),
+                into_changeset=True,  # staff imports are reviewed like every zone edit
             )
             applied = report.applied
             if applied:
@@ -259,6 +263,8 @@ def zone_import_page(request: HttpRequest) -> HttpResponse:
             if action == "apply" and report.rejected:
                 raise ValidationError(_(APPLY_REFUSED) % {"count": report.rejected},
                                       code="rejected_rows")
+            if action == "apply" and not applied:
+                raise ValidationError(_(NOTHING_TO_IMPORT), code="rejected_rows")
         except ValidationError as exc:
             error = " ".join(exc.messages)
             if getattr(exc, "code", None) not in ("rejected_rows", "required"):

@@ -8,6 +8,12 @@ why. PUT, PATCH and DELETE need ``If-Match: "<version>"`` (the ETag of the GET):
 412 when someone saved in between or the tag is not the zone's (RFC 9110 §13.1.1: weak tags never
 match a write; ``*`` matches whatever the version). Only urban-management staff and admins write.
 
+Nothing an urban-management user writes here goes live (issue 18): each write is checked as a
+live one would be (body, If-Match, boundary, fields) and then saved as an edit in the user's
+draft changeset, answered ``202 Accepted`` with that changeset and its ``Location``; a reviewer
+approves and publishes it (/api/v1/changesets/). Administrators write the live layer directly,
+as /admin/ does (200/201 with the saved Feature), audited like every write.
+
 API clients authenticate with a token: ``manage.py drf_create_token <username>``, then send
 ``Authorization: Token <key>``. Browser sessions must send the CSRF token (``X-CSRFToken``).
 """
@@ -18,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from drf_spectacular.types import OpenApiTypes
@@ -38,6 +45,9 @@ from geo.roles import URBAN_MANAGEMENT, has_role, is_staff_reader
 from geo.validation import MAX_JSON_BYTES, load_json, parse_polygon_geojson
 from markets import selectors, services
 from markets.api.views import ZoneDetailView, ZoneListView
+from markets.changesets import selectors as changeset_selectors
+from markets.changesets import services as changeset_services
+from markets.changesets.models import Changeset, EditKind, ZoneEdit
 from markets.models import MarketZone, ZoneStatus
 
 # gettext_noop: plain strings tests compare with, found by makemessages, translated where sent.
@@ -47,6 +57,11 @@ IF_MATCH_REQUIRED = gettext_noop(
 IF_MATCH_FORMAT = gettext_noop('If-Match must be the zone\'s ETag, a version number such as "3".')
 IF_MATCH_WEAK = gettext_noop(
     'A weak ETag (W/"3") cannot guard a write; send the zone\'s ETag, such as "3".'
+)
+PROPOSED = gettext_noop(
+    "Saved in draft changeset #{id}, not yet live: submit it for review ({submit}); the public "
+    "sees the change once another urban-management user or an administrator approves and "
+    "publishes it."
 )
 
 
@@ -170,6 +185,39 @@ def _written(result: services.ZoneWriteResult, code: int = status.HTTP_200_OK) -
     return response
 
 
+def goes_live(user) -> bool:
+    """Administrators write the live layer (as /admin/ does); everyone else proposes."""
+    return bool(getattr(user, "is_superuser", False))
+
+
+def _proposed(changeset: Changeset, edit: ZoneEdit | None = None) -> Response:
+    """202: the write was kept as a changeset edit; the body is the changeset (as its API)."""
+    body = changeset_selectors.changeset_dict(Changeset.objects.get(pk=changeset.pk))
+    if edit is not None:
+        body["edit"] = edit.pk
+    body["detail"] = _(PROPOSED).format(
+        id=changeset.pk, submit=reverse("api-changeset-submit", args=[changeset.pk])
+    )
+    response = Response(body, status=status.HTTP_202_ACCEPTED)
+    response["Location"] = reverse("api-changeset", args=[changeset.pk])
+    return response
+
+
+def _propose(request, *, kind: str, zone: MarketZone | None = None, expected=None,
+             boundary=None, fields=None, reason: str = "") -> Response:
+    edit = changeset_services.changeset_propose(
+        user=request.user, zone=zone, kind=kind, base_version=expected,
+        comment=reason, fields=fields, boundary=boundary,
+    )
+    return _proposed(edit.changeset, edit)
+
+
+def _edit_kind(boundary, fields: dict) -> str:
+    """Hours-only changes are a rules edit (as the rules page's), anything else an update."""
+    rules_only = boundary is None and fields and set(fields) <= set(services.HOURS_FIELDS)
+    return EditKind.RULES if rules_only else EditKind.UPDATE
+
+
 def _run(call) -> Response:
     """Run a write and the read of its answer in one transaction.
 
@@ -184,8 +232,9 @@ def _run(call) -> Response:
 
 def _write_schema(summary: str, *, if_match: bool | None, body: bool = True, code: int = 200):
     """OpenAPI for a zone write: a GeoJSON Feature (or {"reason"}) in, the saved Feature out."""
-    responses = {code: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT,
-                 404: OpenApiTypes.OBJECT}
+    # 202: an urban-management write kept in the author's draft changeset (the changeset).
+    responses = {code: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT,
+                 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT}
     parameters = []
     if if_match is not None:
         parameters.append(OpenApiParameter(
@@ -221,6 +270,11 @@ class ZoneCollectionView(WriteMixin, ZoneListView):
                 # there is none).
                 profile = getattr(request.user, "staff_profile", None)
                 fields["department"] = getattr(profile, "department", None)
+            if not goes_live(request.user):
+                # The kind a live create defaults to, so the draft's new zone is complete.
+                fields.setdefault("kind", MarketZone._meta.get_field("kind").get_default())
+                return _propose(request, kind=EditKind.CREATE, boundary=boundary,
+                                fields=fields, reason=reason)
             result = services.zone_create(
                 boundary=boundary, fields=fields, user=request.user, reason=reason
             )
@@ -249,6 +303,10 @@ class ZoneItemView(WriteMixin, ZoneDetailView):
         def edit():
             expected = _if_match(request, required=True)
             boundary, fields, reason = _parse_body(request.data, need_geometry=not partial)
+            if not goes_live(request.user):
+                return _propose(request, kind=_edit_kind(boundary, fields),
+                                zone=MarketZone(pk=pk), expected=expected, boundary=boundary,
+                                fields=fields, reason=reason)
             return _written(services.zone_update(
                 zone=MarketZone(pk=pk), expected_version=expected, user=request.user, reason=reason,
                 boundary=boundary, fields=fields,
@@ -269,6 +327,9 @@ class ZoneItemView(WriteMixin, ZoneDetailView):
         def retire():
             expected = _if_match(request, required=True)
             reason = _reason_only(request)
+            if not goes_live(request.user):
+                return _propose(request, kind=EditKind.RETIRE, zone=MarketZone(pk=pk),
+                                expected=expected, reason=reason)
             return _written(services.zone_retire(
                 zone=MarketZone(pk=pk), expected_version=expected, user=request.user, reason=reason
             ))
@@ -289,6 +350,9 @@ class ZoneRestoreView(WriteMixin, APIView):
     def post(self, request, pk: int):
         def restore():
             expected = _if_match(request, required=False)
+            if not goes_live(request.user):
+                return _propose(request, kind=EditKind.REINSTATE, zone=MarketZone(pk=pk),
+                                expected=expected, reason=_reason_only(request))
             return _written(services.zone_restore(
                 zone=MarketZone(pk=pk), expected_version=expected, user=request.user,
                 reason=_reason_only(request),
@@ -306,6 +370,11 @@ class ZoneVersionRestoreView(WriteMixin, APIView):
             # A version that is not this zone's (or a zone that does not exist) is a 404.
             get_object_or_404(MarketZone.history.model, id=pk, history_id=history_id)
             expected = _if_match(request, required=False)
+            if not goes_live(request.user):
+                zone = services._lock(MarketZone(pk=pk), expected)  # If-Match: 412 if stale
+                return _proposed(changeset_services.changeset_for_restore(
+                    zone=zone, history_id=history_id, user=request.user,
+                    comment=_reason_only(request)))
             return _written(services.zone_restore_version(
                 zone=MarketZone(pk=pk), history_id=history_id, expected_version=expected,
                 user=request.user,

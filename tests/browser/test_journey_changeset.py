@@ -102,3 +102,47 @@ def test_changeset_journey(page, signin, demo_city):
     # The public page shows the zone.
     page.goto(f"{page.base_url}/markets/{zone.pk}/")
     assert "南湖路后备箱集市" in page.locator("h1").text_content()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_import_journey_lands_in_a_draft_changeset(page, signin, demo_city, tmp_path):
+    """``urban`` imports a file from the zone list: applying drafts a changeset, nothing live."""
+    import json
+    import os
+
+    os.makedirs(SHOTS, exist_ok=True)
+    ring = [[LON, LAT], [LON + 0.0008, LAT], [LON + 0.0008, LAT + 0.0008], [LON, LAT + 0.0008],
+            [LON, LAT]]
+    path = tmp_path / "南湖路.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"名称": "南湖路后备箱集市", "类型": "后备箱集市"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]}}]}, ensure_ascii=False),
+        encoding="utf-8")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert signin("urban", DEMO_PASSWORD) == page.base_url + "/staff/markets/"
+    page.locator("#staff-zone-filter").get_by_role("link", name="导入区域").click()
+    page.wait_for_url("**/staff/markets/import/")
+    page.locator("#import-file").set_input_files(str(path))
+    page.get_by_role("button", name="试运行").click()
+    page.wait_for_selector("#import-report tr[data-action=created]")
+    page.get_by_label("修改原因").fill("七月起新设南湖路后备箱集市")
+    page.get_by_role("button", name="应用").click()
+    applied = page.locator("#import-applied")
+    applied.wait_for()
+    draft = Changeset.objects.get()
+    assert f"已保存为草稿变更单 #{draft.pk}" in applied.text_content()
+    assert not MarketZone.objects.filter(name="南湖路后备箱集市").exists()
+    page.screenshot(path=f"{SHOTS}/import-drafted-390.png", full_page=True)
+    applied.get_by_role("link", name=f"#{draft.pk}").click()
+    page.wait_for_url(f"**/staff/changesets/{draft.pk}/")
+    page.wait_for_selector("#changeset-map[data-ready=true]", state="attached")
+    assert page.locator("#changeset-map").get_attribute("data-after") == "1"
+    # The imported square is drawn (once the map has framed it, it has a size on screen).
+    page.wait_for_function(
+        "[...document.querySelectorAll('#changeset-map path.leaflet-interactive')]"
+        ".some(p => p.getBoundingClientRect().width > 50)"
+    )
+    assert page.locator("#changeset-comment").text_content() == "七月起新设南湖路后备箱集市"
+    assert "南湖路后备箱集市" in page.locator(".attribute-table").first.text_content()
+    page.screenshot(path=f"{SHOTS}/import-review-390.png", full_page=True)

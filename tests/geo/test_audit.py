@@ -42,6 +42,12 @@ def urban(user_factory) -> User:
     return user_factory("urban_management")
 
 
+@pytest.fixture
+def zone_admin(user_factory) -> User:
+    """An administrator: zone API writes go live only for administrators (issue 18)."""
+    return user_factory(is_superuser=True, is_staff=True)
+
+
 def _rows(html: str) -> list[dict[str, str]]:
     """The audit table's rows as {class: text}, tags stripped."""
     rows = []
@@ -69,10 +75,10 @@ def test_every_history_model_keeps_the_address():
 
 
 @pytest.mark.django_db
-def test_an_api_write_records_user_address_and_time(city, zone_factory, urban):
+def test_an_api_write_records_user_address_and_time(city, zone_factory, zone_admin):
     zone = zone_factory(name="新华路后备箱集市")
     client = APIClient()
-    client.force_authenticate(urban)
+    client.force_authenticate(zone_admin)
     before = timezone.now()
     response = client.patch(
         f"/api/v1/markets/{zone.pk}/",
@@ -82,7 +88,7 @@ def test_an_api_write_records_user_address_and_time(city, zone_factory, urban):
     assert response.status_code == 200, response.json()
     record = zone.history.latest()
     assert (record.history_type, record.history_user, record.history_client_ip,
-            record.history_change_reason) == ("~", urban, "203.0.113.20", "扩容")
+            record.history_change_reason) == ("~", zone_admin, "203.0.113.20", "扩容")
     assert before <= record.history_date <= timezone.now()
 
 
@@ -109,10 +115,10 @@ def test_a_page_write_records_user_address_and_time(project_factory, department,
 
 
 @pytest.mark.django_db
-def test_a_peer_that_is_not_a_proxy_is_the_address(city, zone_factory, urban):
+def test_a_peer_that_is_not_a_proxy_is_the_address(city, zone_factory, zone_admin):
     zone = zone_factory()
     client = APIClient()
-    client.force_authenticate(urban)
+    client.force_authenticate(zone_admin)
     response = client.patch(
         f"/api/v1/markets/{zone.pk}/",
         {"type": "Feature", "geometry": None, "properties": {"capacity": 30}, "reason": "扩容"},
@@ -139,10 +145,10 @@ def test_a_write_outside_a_request_has_user_and_time_but_no_address(project_fact
 
 @pytest.mark.django_db
 def test_the_view_lists_a_write_with_who_where_when_and_why(admin_client, city, zone_factory,
-                                                            urban):
+                                                            zone_admin):
     zone = zone_factory(name="新华路后备箱集市")
     client = APIClient()
-    client.force_authenticate(urban)
+    client.force_authenticate(zone_admin)
     client.patch(f"/api/v1/markets/{zone.pk}/",
                  {"type": "Feature", "geometry": None, "properties": {"capacity": 30},
                   "reason": "扩容"}, format="json", HTTP_IF_MATCH='"1"', **PROXY)
@@ -156,7 +162,7 @@ def test_the_view_lists_a_write_with_who_where_when_and_why(admin_client, city, 
     rows = _rows(response.content.decode())
     assert [(row["when"], row["kind"], row["user"], row["address"], row["reason"])
             for row in rows] == [
-        ("2026-12-02 00:30:05", "~ 已修改", urban.username, "203.0.113.20", "扩容"),
+        ("2026-12-02 00:30:05", "~ 已修改", zone_admin.username, "203.0.113.20", "扩容"),
         ("2026-12-02 00:00:00", "+ 创建", "—", "—", ""),
     ]
     assert rows[0]["record"] == "集市区域: 新华路后备箱集市 ( 历史 )"

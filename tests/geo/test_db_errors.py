@@ -250,9 +250,11 @@ def _zone_snapshot(pk: int) -> tuple:
 
 
 @pytest.fixture
-def urban_client(user_factory) -> APIClient:
+def live_client(user_factory) -> APIClient:
+    """An administrator's client: zone API writes go live only for administrators (urban
+    management's become draft changeset edits, tests/markets/test_api_proposals.py)."""
     client = APIClient()
-    client.force_authenticate(user_factory("urban_management"))
+    client.force_authenticate(user_factory(is_superuser=True, is_staff=True))
     return client
 
 
@@ -260,12 +262,12 @@ ZONE_HISTORY = MarketZone.history.model._meta.db_table
 
 
 def test_a_zone_edit_whose_history_fails_writes_nothing_and_answers_503(
-    inject, city, zone_factory, urban_client
+    inject, city, zone_factory, live_client
 ):
     zone = zone_factory(name="原名")
     before = _zone_snapshot(zone.pk)
     attempts = inject(ZONE_HISTORY, "conflict")  # the history row is the last write
-    response = _zone_put(urban_client, zone, 1)
+    response = _zone_put(live_client, zone, 1)
     assert response.status_code == 503
     assert response["Retry-After"] == "1"
     assert set(response.json()) == {"detail", "errors", "code"}
@@ -274,11 +276,11 @@ def test_a_zone_edit_whose_history_fails_writes_nothing_and_answers_503(
 
 
 def test_a_zone_edit_that_conflicts_once_commits_whole_on_the_retry(
-    inject, city, zone_factory, urban_client
+    inject, city, zone_factory, live_client
 ):
     zone = zone_factory(name="原名")
     attempts = inject(ZONE_HISTORY, "conflict", times=1)
-    response = _zone_put(urban_client, zone, 1)
+    response = _zone_put(live_client, zone, 1)
     assert response.status_code == 200, response.content
     assert response["ETag"] == '"2"'
     assert attempts() == 2
@@ -291,11 +293,11 @@ def test_a_zone_edit_that_conflicts_once_commits_whole_on_the_retry(
     ]
 
 
-def test_a_zone_edit_cut_off_by_a_restart_writes_nothing(inject, city, zone_factory, urban_client):
+def test_a_zone_edit_cut_off_by_a_restart_writes_nothing(inject, city, zone_factory, live_client):
     zone = zone_factory(name="原名")
     before = _zone_snapshot(zone.pk)
     attempts = inject(ZONE_HISTORY, "terminate", times=2)
-    response = _zone_put(urban_client, zone, 1)
+    response = _zone_put(live_client, zone, 1)
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert response.json()["detail"] == str(db_errors.UNAVAILABLE)
@@ -303,7 +305,7 @@ def test_a_zone_edit_cut_off_by_a_restart_writes_nothing(inject, city, zone_fact
     assert attempts() == 2
     assert _zone_snapshot(zone.pk) == before
     # The database is back: the same edit, sent again as the 503 asks, commits.
-    response = _zone_put(urban_client, zone, 1)
+    response = _zone_put(live_client, zone, 1)
     assert response.status_code == 200, response.content
     assert _zone_snapshot(zone.pk)[1:] == (2, "改后的名字", 2, before[4] + 1)
 
@@ -349,12 +351,12 @@ PATCH_FAILURES = [
 
 @pytest.mark.parametrize(("action", "retry_after", "code"), PATCH_FAILURES)
 def test_a_zone_patch_whose_history_fails_is_not_repeated_and_writes_nothing(
-    inject, city, zone_factory, urban_client, action, retry_after, code
+    inject, city, zone_factory, live_client, action, retry_after, code
 ):
     zone = zone_factory(name="原名", capacity=40)
     before = _zone_snapshot(zone.pk)
     attempts = inject(ZONE_HISTORY, action)
-    response = urban_client.patch(
+    response = live_client.patch(
         f"/api/v1/markets/{zone.pk}/",
         {"properties": {"capacity": 55, "notes": "扩容"}, "reason": "扩容"},
         format="json",
@@ -406,7 +408,7 @@ def test_a_progress_report_whose_own_history_fails_leaves_the_project_as_it_was(
 
 
 def test_a_zone_edit_whose_answer_cannot_be_read_back_writes_nothing(
-    transactional_db, city, zone_factory, urban_client
+    transactional_db, city, zone_factory, live_client
 ):
     """The saved zone is read back for the answer; when that read fails (here it waits for a
     lock on the districts table, which the write itself never touches, past lock_timeout),
@@ -422,7 +424,7 @@ def test_a_zone_edit_whose_answer_cannot_be_read_back_writes_nothing(
         locker.set_autocommit(False)
         with locker.cursor() as cursor:
             cursor.execute("LOCK TABLE geo_district IN ACCESS EXCLUSIVE MODE")
-        response = urban_client.patch(
+        response = live_client.patch(
             f"/api/v1/markets/{zone.pk}/",
             {"properties": {"name": "改后的名字"}, "reason": "改名"},
             format="json",

@@ -69,9 +69,11 @@ def layers(project_factory, livelihood_factory, zone_factory, city):
 
 
 @pytest.fixture
-def urban_client(user_factory) -> APIClient:
+def live_client(user_factory) -> APIClient:
+    """An administrator's client: zone API writes go live only for administrators (urban
+    management's become draft changeset edits, tests/markets/test_api_proposals.py)."""
     client = APIClient()
-    client.force_authenticate(user_factory("urban_management"))
+    client.force_authenticate(user_factory(is_superuser=True, is_staff=True))
     return client
 
 
@@ -221,12 +223,12 @@ def test_a_progress_report_changes_the_projects_tags(api_client, layers, user_fa
 
 
 @pytest.mark.django_db
-def test_a_zone_edit_changes_the_zone_layers_tags(api_client, urban_client, layers):
+def test_a_zone_edit_changes_the_zone_layers_tags(api_client, live_client, layers):
     zone = layers["zone"]
     urls = ["/api/v1/markets.geojson", "/ogcapi/collections/markets/items",
             f"/ogcapi/collections/markets/items/{zone.pk}"]
     before = {url: api_client.get(url)["ETag"] for url in urls}
-    edited = urban_client.patch(f"/api/v1/markets/{zone.pk}/",
+    edited = live_client.patch(f"/api/v1/markets/{zone.pk}/",
                                 {"properties": {"capacity": 55}, "reason": "扩容"},
                                 format="json", HTTP_IF_MATCH='"3"')
     assert edited.status_code == 200
@@ -297,13 +299,13 @@ def _zone_state(pk: int) -> tuple:
 @pytest.mark.django_db
 @pytest.mark.parametrize("method", ["patch", "delete"])
 @pytest.mark.parametrize(("if_match", "expected", "message"), IF_MATCH_CASES, ids=IF_MATCH_IDS)
-def test_if_match_on_zone_writes(urban_client, layers, method, if_match, expected, message):
+def test_if_match_on_zone_writes(live_client, layers, method, if_match, expected, message):
     zone = layers["zone"]
     before = _zone_state(zone.pk)
     headers = {} if if_match is None else {"HTTP_IF_MATCH": if_match}
     body = ({"properties": {"capacity": 60}, "reason": "扩容"} if method == "patch"
             else {"reason": "撤销"})
-    response = getattr(urban_client, method)(f"/api/v1/markets/{zone.pk}/", body,
+    response = getattr(live_client, method)(f"/api/v1/markets/{zone.pk}/", body,
                                              format="json", **headers)
     assert response.status_code == expected, response.content
     if expected == 200:
@@ -322,8 +324,8 @@ def test_if_match_on_zone_writes(urban_client, layers, method, if_match, expecte
 
 
 @pytest.mark.django_db
-def test_if_match_star_on_a_missing_zone_is_404(urban_client, layers):
-    response = urban_client.patch("/api/v1/markets/999999/", {"properties": {"capacity": 1}},
+def test_if_match_star_on_a_missing_zone_is_404(live_client, layers):
+    response = live_client.patch("/api/v1/markets/999999/", {"properties": {"capacity": 1}},
                                   format="json", HTTP_IF_MATCH="*")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found.", "errors": {}}
@@ -384,19 +386,19 @@ def test_other_paths_keep_the_portal_html_pages(url, status, heading):
 
 
 @pytest.mark.django_db
-def test_if_match_refusals_speak_chinese(urban_client, layers):
+def test_if_match_refusals_speak_chinese(live_client, layers):
     url = f"/api/v1/markets/{layers['zone'].pk}/"
     body = {"properties": {"capacity": 60}, "reason": "扩容"}
-    weak = urban_client.patch(url, body, format="json", HTTP_IF_MATCH='W/"3"',
+    weak = live_client.patch(url, body, format="json", HTTP_IF_MATCH='W/"3"',
                               HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert weak.status_code == 412
     assert weak.json()["detail"] == (
         '弱 ETag（W/"3"）不能用于写入校验；请发送该区域的 ETag，例如 "3"。'
     )
-    malformed = urban_client.patch(url, body, format="json", HTTP_IF_MATCH="3",
+    malformed = live_client.patch(url, body, format="json", HTTP_IF_MATCH="3",
                                    HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert malformed.json()["detail"] == "If-Match 必须是该区域的 ETag，即版本号，例如 \"3\"。"
-    missing = urban_client.patch(url, body, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    missing = live_client.patch(url, body, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert missing.status_code == 428
     assert missing.json()["detail"] == (
         f"请在 If-Match 中发送您编辑的版本号（GET {url} 返回的 ETag）。"

@@ -132,14 +132,14 @@ def test_bad_geometry_is_rejected_and_nothing_changes(urban_client, zone, depart
     assert snapshot(zone.pk) == before
 
 
-def test_overlap_names_the_other_zone_and_the_area(urban_client, zone, zone_factory):
+def test_overlap_names_the_other_zone_and_the_area(live_client, zone, zone_factory):
     # The other zone is 100 m x 100 m starting at (190, 0) m; the edited zone is moved so it
     # covers x 100..200 m, y -90..10 m: the overlap is x 190..200, y 0..10 = 10 m x 10 m = 100 m²
     # in EPSG:4542.
     other = zone_factory(name="悦西市美食街", boundary=metric_square(190, 0, 100))
     before = snapshot(zone.pk)
     moved = metric_square(100, -90, 100)
-    response = urban_client.put(f"/api/v1/markets/{zone.pk}/", feature(geojson_of(moved)),
+    response = live_client.put(f"/api/v1/markets/{zone.pk}/", feature(geojson_of(moved)),
                                 format="json", HTTP_IF_MATCH='"1"')
     assert response.status_code == 400
     message = response.json()["errors"]["boundary"][0]
@@ -149,23 +149,23 @@ def test_overlap_names_the_other_zone_and_the_area(urban_client, zone, zone_fact
     assert snapshot(zone.pk) == before
 
 
-def test_touching_zones_are_allowed(urban_client, zone, zone_factory):
+def test_touching_zones_are_allowed(live_client, zone, zone_factory):
     zone_factory(name="邻居", boundary=metric_square(100, 0, 100))  # shares the east edge
-    response = urban_client.patch(
+    response = live_client.patch(
         f"/api/v1/markets/{zone.pk}/", feature(geojson_of(metric_square(0, 0, 100.5))),
         format="json", HTTP_IF_MATCH='"1"',
     )
     # 0.5 m x 100 m = 50 m² overlap: too much; exactly adjacent is fine (tested by create below).
     assert response.status_code == 400
-    response = urban_client.post("/api/v1/markets/", feature(
+    response = live_client.post("/api/v1/markets/", feature(
         geojson_of(metric_square(200, 0, 50)), name="新区", kind="flea", department="fgw"),
         format="json")
     assert response.status_code == 201, response.json()
 
 
-def test_overlap_with_retired_zone_is_fine(urban_client, zone, zone_factory):
+def test_overlap_with_retired_zone_is_fine(live_client, zone, zone_factory):
     zone_factory(name="旧集市", status="retired", boundary=metric_square(50, 50, 100))
-    response = urban_client.patch(
+    response = live_client.patch(
         f"/api/v1/markets/{zone.pk}/", feature(geojson_of(metric_square(10, 10, 100))),
         format="json", HTTP_IF_MATCH='"1"',
     )
@@ -184,34 +184,34 @@ def test_missing_if_match_is_428(urban_client, zone):
     assert snapshot(zone.pk) == before
 
 
-def test_stale_if_match_is_412_with_who_changed_it(urban_client, urban, zone):
-    first = urban_client.patch(f"/api/v1/markets/{zone.pk}/",
+def test_stale_if_match_is_412_with_who_changed_it(live_client, zone_admin, zone):
+    first = live_client.patch(f"/api/v1/markets/{zone.pk}/",
                                feature(None, capacity=30), format="json", HTTP_IF_MATCH='"1"')
     assert first.status_code == 200
     assert first["ETag"] == '"2"'
     before = snapshot(zone.pk)
     for method in ("put", "patch", "delete"):
-        response = getattr(urban_client, method)(
+        response = getattr(live_client, method)(
             f"/api/v1/markets/{zone.pk}/", feature(geojson_of(metric_square(0, 0, 90))),
             format="json", HTTP_IF_MATCH='"1"',
         )
         assert response.status_code == 412, method
         body = response.json()
         assert body["current_version"] == 2
-        assert body["updated_by"] == urban.username
+        assert body["updated_by"] == zone_admin.username
         assert body["updated_at"].endswith("+08:00")
         assert "version 2" in body["detail"]
     assert snapshot(zone.pk) == before
 
 
-def test_get_etag_then_put_round_trip(urban_client, zone):
-    got = urban_client.get(f"/api/v1/markets/{zone.pk}/")
+def test_get_etag_then_put_round_trip(live_client, zone):
+    got = live_client.get(f"/api/v1/markets/{zone.pk}/")
     assert got["ETag"] == '"1"'
     data = got.json()
     data["geometry"] = geojson_of(metric_square(0, 0, 80))
     data["properties"]["name"] = "新华路后备箱集市（缩小）"
     data["reason"] = "压缩占道范围"
-    response = urban_client.put(f"/api/v1/markets/{zone.pk}/", data, format="json",
+    response = live_client.put(f"/api/v1/markets/{zone.pk}/", data, format="json",
                                 HTTP_IF_MATCH=got["ETag"])
     assert response.status_code == 200, response.json()
     zone.refresh_from_db()
@@ -224,18 +224,18 @@ def test_get_etag_then_put_round_trip(urban_client, zone):
     assert last.history_user_id == zone.updated_by_id
 
 
-def test_reason_is_required_for_changes(urban_client, zone):
+def test_reason_is_required_for_changes(live_client, zone):
     before = snapshot(zone.pk)
-    response = urban_client.patch(f"/api/v1/markets/{zone.pk}/", feature(None, "", capacity=3),
+    response = live_client.patch(f"/api/v1/markets/{zone.pk}/", feature(None, "", capacity=3),
                                   format="json", HTTP_IF_MATCH='"1"')
     assert response.status_code == 400
     assert "reason" in response.json()["errors"]
     assert snapshot(zone.pk) == before
 
 
-def test_dense_capacity_is_a_warning_and_saved(urban_client, zone):
+def test_dense_capacity_is_a_warning_and_saved(live_client, zone):
     # 10,000 m² / 2,000 stalls = 5 m² per stall < MARKET_MIN_M2_PER_STALL (6 m²).
-    response = urban_client.patch(f"/api/v1/markets/{zone.pk}/",
+    response = live_client.patch(f"/api/v1/markets/{zone.pk}/",
                                   feature(None, capacity=2000), format="json",
                                   HTTP_IF_MATCH='"1"')
     assert response.status_code == 200
@@ -245,8 +245,8 @@ def test_dense_capacity_is_a_warning_and_saved(urban_client, zone):
     assert zone.capacity == 2000
 
 
-def test_create_then_list(urban_client, city, department):
-    response = urban_client.post("/api/v1/markets/", feature(
+def test_create_then_list(live_client, city, department):
+    response = live_client.post("/api/v1/markets/", feature(
         geojson_of(metric_square(500, 500, 60)), name="大唐路夜市", kind="night_market",
         status="active", department="fgw", capacity=100), format="json")
     assert response.status_code == 201, response.json()
@@ -270,30 +270,30 @@ def public_names() -> list[str]:
             for f in APIClient().get("/api/v1/markets/").json()["features"]]
 
 
-def test_retire_and_restore_round_trip(urban_client, zone):
+def test_retire_and_restore_round_trip(live_client, zone):
     assert "新华路后备箱集市" in public_names()
-    response = urban_client.delete(f"/api/v1/markets/{zone.pk}/", {"reason": "道路施工，撤销"},
+    response = live_client.delete(f"/api/v1/markets/{zone.pk}/", {"reason": "道路施工，撤销"},
                                    format="json", HTTP_IF_MATCH='"1"')
     assert response.status_code == 200, response.json()
     assert response.json()["properties"]["status"] == "retired"
     assert "新华路后备箱集市" not in public_names()
     assert APIClient().get(f"/api/v1/markets/{zone.pk}/").status_code == 404
-    again = urban_client.delete(f"/api/v1/markets/{zone.pk}/", {"reason": "再次"},
+    again = live_client.delete(f"/api/v1/markets/{zone.pk}/", {"reason": "再次"},
                                 format="json", HTTP_IF_MATCH='"2"')
     assert again.status_code == 409
-    restored = urban_client.post(f"/api/v1/markets/{zone.pk}/restore/",
+    restored = live_client.post(f"/api/v1/markets/{zone.pk}/restore/",
                                  {"reason": "施工结束"}, format="json")
     assert restored.status_code == 200, restored.json()
     assert restored.json()["properties"]["status"] == "active"
     assert restored["ETag"] == '"3"'
     assert "新华路后备箱集市" in public_names()
     assert zone.history.count() == 3
-    twice = urban_client.post(f"/api/v1/markets/{zone.pk}/restore/", {"reason": "x"},
+    twice = live_client.post(f"/api/v1/markets/{zone.pk}/restore/", {"reason": "x"},
                               format="json")
     assert twice.status_code == 409
 
 
-def test_retired_zone_leaves_the_public_page(client, urban_client, zone):
+def test_retired_zone_leaves_the_public_page(client, live_client, zone):
     from django.urls import NoReverseMatch, reverse
 
     try:
@@ -301,15 +301,15 @@ def test_retired_zone_leaves_the_public_page(client, urban_client, zone):
     except NoReverseMatch:
         pytest.skip("the public /markets/ page is not routed yet")
     assert "新华路后备箱集市" in client.get(url).content.decode()
-    urban_client.delete(f"/api/v1/markets/{zone.pk}/", {"reason": "撤销"}, format="json",
+    live_client.delete(f"/api/v1/markets/{zone.pk}/", {"reason": "撤销"}, format="json",
                         HTTP_IF_MATCH='"1"')
     assert "新华路后备箱集市" not in client.get(url).content.decode()
 
 
-def test_restore_version_restores_the_exact_geometry(urban_client, zone):
+def test_restore_version_restores_the_exact_geometry(live_client, zone):
     original = bytes(zone.boundary.wkb)
     first_history = zone.history.get().history_id
-    changed = urban_client.put(
+    changed = live_client.put(
         f"/api/v1/markets/{zone.pk}/",
         feature(geojson_of(metric_square(3.3, 7.7, 91.1)), name="改名", kind="flea"),
         format="json", HTTP_IF_MATCH='"1"',
@@ -317,7 +317,7 @@ def test_restore_version_restores_the_exact_geometry(urban_client, zone):
     assert changed.status_code == 200
     zone.refresh_from_db()
     assert bytes(zone.boundary.wkb) != original
-    response = urban_client.post(
+    response = live_client.post(
         f"/api/v1/markets/{zone.pk}/history/{first_history}/restore/",
         {"reason": "恢复原边界"}, format="json", HTTP_IF_MATCH='"2"',
     )
@@ -336,20 +336,20 @@ def test_restore_version_of_another_zone_is_404(urban_client, zone, zone_factory
     assert response.status_code == 404
 
 
-def test_history_lists_who_when_why_and_changes(urban_client, urban, zone):
-    urban_client.put(
+def test_history_lists_who_when_why_and_changes(live_client, zone_admin, zone):
+    live_client.put(
         f"/api/v1/markets/{zone.pk}/",
         feature(geojson_of(metric_square(0, 0, 50)), "缩小范围", name=zone.name, kind="trunk",
                 capacity=20),
         format="json", HTTP_IF_MATCH='"1"',
     )
-    response = urban_client.get(f"/api/v1/markets/{zone.pk}/history/")
+    response = live_client.get(f"/api/v1/markets/{zone.pk}/history/")
     assert response.status_code == 200
     data = response.json()
     assert (data["id"], data["version"]) == (zone.pk, 2)
     newest, oldest = data["versions"]
     assert newest["version"] == 2
-    assert newest["user"] == urban.username
+    assert newest["user"] == zone_admin.username
     assert newest["reason"] == "缩小范围"
     assert newest["type"] == "changed"
     assert newest["date"].endswith("+08:00")
@@ -389,7 +389,8 @@ def test_session_write_with_csrf_works(urban, zone):
     client.cookies["csrftoken"] = token
     response = client.patch(f"/api/v1/markets/{zone.pk}/", feature(None, capacity=10),
                             format="json", HTTP_IF_MATCH='"1"', HTTP_X_CSRFTOKEN=token)
-    assert response.status_code == 200, response.json()
+    # Accepted into urban's draft changeset (an urban-management write is reviewed first).
+    assert response.status_code == 202, response.json()
 
 
 def test_token_auth_needs_no_csrf(urban, zone):
@@ -398,14 +399,16 @@ def test_token_auth_needs_no_csrf(urban, zone):
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     response = client.patch(f"/api/v1/markets/{zone.pk}/", feature(None, capacity=10),
                             format="json", HTTP_IF_MATCH='"1"')
-    assert response.status_code == 200, response.json()
+    assert response.status_code == 202, response.json()
 
 
 ROLES = ["anonymous", "project_office", "department_staff", "urban_management",
          "market_supervision", "leaders", "superuser"]
 ACTIONS = ["create", "reshape", "edit_rules", "retire", "restore", "restore_version",
            "history"]
-# Who may do what (DESIGN.md, "Roles"): only urban management and admins write zones.
+# Who may do what (DESIGN.md, "Roles"): only urban management and admins write zones; an
+# administrator's write goes live, urban management's is kept as a draft changeset edit (202).
+PROPOSES = {"urban_management"}
 ALLOWED = {
     "urban_management": set(ACTIONS),
     "superuser": set(ACTIONS),
@@ -428,6 +431,9 @@ def test_permission_matrix(role, action, user_factory, zone, department):
     if action == "restore":
         zone.status = "retired"
         zone.save()
+    if action == "restore_version":
+        zone.capacity = 7  # so that version 1 differs from the zone (a draft must change it)
+        zone.save()
     first = zone.history.order_by("history_id").first().history_id
     before = snapshot(zone.pk)
     url = f"/api/v1/markets/{zone.pk}/"
@@ -448,7 +454,12 @@ def test_permission_matrix(role, action, user_factory, zone, department):
         "history": lambda: client.get(f"{url}history/"),
     }
     response = calls[action]()
-    if action in ALLOWED[role]:
+    if action in ALLOWED[role] and role in PROPOSES and action != "history":
+        assert response.status_code == 202, response.json()
+        assert snapshot(zone.pk) == before  # nothing live changed
+        assert response["Location"] == f"/api/v1/changesets/{response.json()['id']}/"
+        assert len(response.json()["edits"]) == 1
+    elif action in ALLOWED[role]:
         assert response.status_code in (200, 201), response.json()
     else:
         expected = (401, 403) if role == "anonymous" else (403,)
@@ -456,9 +467,9 @@ def test_permission_matrix(role, action, user_factory, zone, department):
         assert snapshot(zone.pk) == before
 
 
-def test_retired_zone_is_readable_by_editors_only(urban_client, user_factory, zone):
-    urban_client.delete(f"/api/v1/markets/{zone.pk}/", {"reason": "撤销"}, format="json",
-                        HTTP_IF_MATCH='"1"')
+def test_retired_zone_is_readable_by_editors_only(live_client, urban_client, user_factory, zone):
+    live_client.delete(f"/api/v1/markets/{zone.pk}/", {"reason": "撤销"}, format="json",
+                       HTTP_IF_MATCH='"1"')
     response = urban_client.get(f"/api/v1/markets/{zone.pk}/")
     assert response.status_code == 200
     assert response["ETag"] == '"2"'
@@ -469,9 +480,9 @@ def test_retired_zone_is_readable_by_editors_only(urban_client, user_factory, zo
     assert APIClient().get(f"/api/v1/markets/{zone.pk}/").status_code == 404
 
 
-def test_if_match_star_matches_the_existing_zone(urban_client, zone):
+def test_if_match_star_matches_the_existing_zone(live_client, zone):
     # RFC 9110 §13.1.1 (issue #12): "*" matches any current representation.
-    response = urban_client.patch(f"/api/v1/markets/{zone.pk}/", feature(None, capacity=3),
+    response = live_client.patch(f"/api/v1/markets/{zone.pk}/", feature(None, capacity=3),
                                   format="json", HTTP_IF_MATCH="*")
     assert response.status_code == 200
 

@@ -17,6 +17,8 @@ from django.utils import translation
 from shapely.geometry import box
 
 from markets import importers
+from markets.changesets import services as changeset_services
+from markets.changesets.models import Changeset
 from markets.models import MarketZone
 
 
@@ -197,7 +199,7 @@ def test_command_refuses_apply_with_rejections(tmp_path, city):
         call_command("import_zones", str(path), "--apply", stdout=io.StringIO())
 
 
-def test_staff_page_dry_run_then_apply(client, city, urban):
+def test_staff_page_dry_run_then_apply(client, city, urban, user_factory):
     gdf = frame([{"name": "大唐路夜市", "kind": "night_market", "geometry": A}])
     client.force_login(urban)
     upload = io.BytesIO(geojson_bytes(gdf))
@@ -210,9 +212,50 @@ def test_staff_page_dry_run_then_apply(client, city, urban):
     assert not MarketZone.objects.exists()
     response = client.post("/staff/markets/import/", {"action": "apply", "reason": "年度核定"})
     assert response.status_code == 200
-    assert 'id="import-applied"' in response.content.decode()
+    html = response.content.decode()
+    assert 'id="import-applied"' in html
+    # Applied from the staff page, the rows are a draft changeset: nothing is live yet (issue 18).
+    assert not MarketZone.objects.exists()
+    changeset = Changeset.objects.get()
+    assert (changeset.author, changeset.comment, changeset.state) == (urban, "年度核定", "draft")
+    assert [(e.kind, e.fields["name"], e.fields["kind"]) for e in changeset.edits.all()] == [
+        ("create", "大唐路夜市", "night_market")]
+    assert f'href="/staff/changesets/{changeset.pk}/">#{changeset.pk}</a>' in html
+    # Submitted, approved by another urban-management user and published, the zone is live.
+    changeset_services.changeset_submit(changeset=changeset, user=urban)
+    reviewer = user_factory("urban_management")
+    changeset_services.changeset_approve(changeset=changeset, user=reviewer)
+    changeset_services.changeset_publish(changeset=changeset, user=reviewer)
     zone = MarketZone.objects.get()
-    assert zone.history.get().history_change_reason == "年度核定"
+    assert zone.name == "大唐路夜市"
+    assert zone.history.get().history_change_reason == f"#{changeset.pk} 年度核定"
+
+
+def test_staff_page_drafts_a_change_of_a_known_zone_on_its_version(client, city, urban,
+                                                                    zone_factory):
+    zone = zone_factory(name="大唐路夜市", capacity=40)
+    gdf = frame([{"name": "大唐路夜市", "kind": "night_market", "capacity": 55, "geometry": A}])
+    client.force_login(urban)
+    client.post("/staff/markets/import/", {"file": _upload(gdf), "action": "dry_run"})
+    response = client.post("/staff/markets/import/", {"action": "apply"})
+    assert response.status_code == 200, response.content.decode()
+    [edit] = Changeset.objects.get().edits.all()
+    assert (edit.kind, edit.zone_id, edit.base_version, edit.fields["capacity"]) == (
+        "update", zone.pk, 1, 55)
+    assert edit.boundary is not None
+    zone.refresh_from_db()
+    assert (zone.version, zone.capacity) == (1, 40)
+
+
+def test_staff_page_apply_of_an_unchanged_file_drafts_nothing(client, city, urban, zone_factory):
+    zone = zone_factory(name="大唐路夜市", kind="night_market")
+    gdf = gpd.GeoDataFrame([{"name": "大唐路夜市"}],
+                           geometry=[shapely.from_wkb(bytes(zone.boundary.wkb))], crs=4326)
+    client.force_login(urban)
+    response = client.post("/staff/markets/import/", {"file": _upload(gdf), "action": "apply"})
+    assert response.status_code == 400
+    assert "Nothing to apply: every row equals its zone" in response.content.decode()
+    assert not Changeset.objects.exists()
 
 
 @pytest.mark.parametrize("role", [None, "market_supervision", "project_office"])
@@ -280,7 +323,8 @@ def test_staff_page_offers_apply_again_after_a_clean_dry_run(client, city, urban
     assert 'id="import-blocked"' not in html
     response = client.post("/staff/markets/import/", {"action": "apply"})
     assert response.status_code == 200
-    assert MarketZone.objects.get().name == "大唐路夜市"
+    assert not MarketZone.objects.exists()
+    assert [e.fields["name"] for e in Changeset.objects.get().edits.all()] == ["大唐路夜市"]
 
 
 def test_staff_page_forgets_an_unreadable_file(client, city, urban):
