@@ -160,7 +160,7 @@ def map_filter_options(*, staff: bool) -> dict:
             "reset": _("Clear filters"), "export": _("Printable battle map of this view"),
             "plannedStart": _("Planned start"), "actualStart": _("Actual start"),
             "plannedEnd": _("Planned end"), "actualEnd": _("Actual end"),
-            "progress": _("Physical progress"), "investment": _("Investment this year (万元)"),
+            "progress": _("Physical progress"), "investment": _("Investment this year"),
             "light_reasons": _("Why"), "nextMilestone": _("Next milestone"),
             "details": _("Details"), "onTrack": _("On track"), "report": _("Report progress"),
             "milestone": _("Milestone progress"), "milestone_light": _("Milestone progress"),

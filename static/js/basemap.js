@@ -272,12 +272,18 @@ export function addMapTitle(map, { title, asOf } = {}) {
 }
 
 /** A legend swatch: `shape` is point, line, area, outline, road, river, city or district. */
-export function legendSwatch(shape, color = "") {
+export function legendSwatch(shape, color = "", dash = null) {
   const span = document.createElement("span");
   span.className = `legend-swatch is-${shape}`;
   if (color) {
     if (shape === "outline") span.style.borderColor = color;
     else span.style.background = color;
+  }
+  if (dash && color) {
+    // The feature's dash pattern, as a dashed/dotted border in its colour (white inside).
+    span.classList.add(dash.startsWith("1 ") ? "is-dotted" : "is-dashed");
+    span.style.background = "#fff";
+    span.style.borderColor = color;
   }
   span.setAttribute("aria-hidden", "true");
   return span;

@@ -75,9 +75,13 @@ export const LIGHT_SYMBOLS = { green: "✓", yellow: "!", red: "✕" };
 // A livelihood work's light is its milestone progress (sites.selectors.with_milestone_light).
 // The API gives `milestone_light` to staff only; where a feature carries it, it replaces the
 // category as the work's colour: on time reads as a green light, late as amber, done as blue.
+// Never by colour alone either: a late work is dashed, a done one dotted, with a symbol in the
+// legend (and its light in words in the popup and the feature list).
 export const MILESTONE_PALETTE = {
   property: "milestone_light",
   colors: { on_time: LIGHT_COLORS.green, late: LIGHT_COLORS.yellow, done: "#1a62c9" },
+  dashes: { on_time: null, late: "6 3", done: "1 4" },
+  symbols: { on_time: "✓", late: "!", done: "◆" },
 };
 
 /** The palette a feature is coloured by: a livelihood work's light where it has one. */
@@ -199,6 +203,10 @@ export function featureStyle(layerName, feature) {
   if (layerName === "livelihood" && /LineString/.test(feature.geometry?.type || "")) {
     style.weight = 4; // roads and pipes are lines; thin lines vanish at city zoom
   }
+  if (layerName === "livelihood" && MILESTONE_PALETTE.dashes[light]) {
+    style.dashArray = MILESTONE_PALETTE.dashes[light];
+    if (/Polygon/.test(feature.geometry?.type || "")) style.weight = 3;
+  }
   if (layerName === "markets" && props.status === "suspended") {
     style.dashArray = "6 4";
     style.fillOpacity = 0.15;
@@ -212,6 +220,8 @@ export function pointMarker(layerName, feature, latlng) {
   if (layerName === "livelihood") {
     // Solid with a white ring, so a livelihood point never reads as a project of like colour.
     Object.assign(style, { color: "#ffffff", weight: 2, opacity: 1, fillOpacity: 1, radius: 6 });
+    // A late or done work's point: a dark ring in the light's dash pattern (not colour alone).
+    if (style.dashArray) Object.assign(style, { color: "#202124", weight: 2.5, radius: 7 });
   }
   const marker = L.circleMarker(latlng, style);
   bindOrderBadge(layerName, feature, marker);
@@ -418,7 +428,16 @@ function legendSection(layerName, palette, catalogue, title, prefix = layerName)
     item.dataset.legend = `${prefix}-${code}`;
     const label = document.createElement("span");
     label.textContent = strings.labels[catalogue]?.[code] || code;
-    item.append(legendSwatch(LEGEND_SHAPES[layerName], color), label);
+    item.append(legendSwatch(LEGEND_SHAPES[layerName], color, palette.dashes?.[code]));
+    if (palette.symbols?.[code]) {
+      const symbol = document.createElement("span");
+      symbol.className = "legend-symbol";
+      symbol.textContent = palette.symbols[code];
+      symbol.style.color = color;
+      symbol.setAttribute("aria-hidden", "true");
+      item.append(symbol);
+    }
+    item.append(label);
     list.append(item);
   }
   section.append(heading, list);

@@ -4,6 +4,8 @@
 // Leaflet insists on an HTML string (an attribution, a divIcon), escapeText makes it safe.
 // Callers pass words, links and values; this module knows no URL and reads no page config.
 
+import { DASH, date, moneyOf, percent } from "./numbers.js";
+
 /** An element with properties (textContent, className, href, …) and children. */
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -61,9 +63,14 @@ export function fieldsPopup({ title, rows, actions = [] }) {
     popupActions(actions));
 }
 
-function progressRow(list, label, percent) {
+function progressRow(list, label, value) {
   list.append(el("dt", { textContent: label }),
-    el("dd", {}, progressBar(percent), ` ${percent}%`));
+    el("dd", {}, progressBar(Number(value) || 0), ` ${percent(value)}`));
+}
+
+/** A date field in prose ("2026年3月10日"), or a dash. */
+function day(value) {
+  return value ? date(value) : DASH;
 }
 
 /**
@@ -76,17 +83,19 @@ export function projectPopup(p, { S, orders = {}, actions = [] }) {
   addRow(list, S.stage, p.stage_label);
   addRow(list, S.department, p.lead_department);
   addRow(list, S.leader, p.leader);
-  addRow(list, S.plannedStart, p.planned_start);
-  addRow(list, S.actualStart, p.actual_start || "—");
-  addRow(list, S.plannedEnd, p.planned_end);
-  if (p.actual_end) addRow(list, S.actualEnd, p.actual_end);
+  addRow(list, S.plannedStart, day(p.planned_start));
+  addRow(list, S.actualStart, day(p.actual_start));
+  addRow(list, S.plannedEnd, day(p.planned_end));
+  if (p.actual_end) addRow(list, S.actualEnd, day(p.actual_end));
   progressRow(list, S.progress, p.percent_complete);
   if (p.planned_investment_year !== undefined) {
     const planned = Number(p.planned_investment_year) || 0;
     const done = Number(p.completed_investment_year) || 0;
-    const pct = planned ? Math.round((done / planned) * 1000) / 10 : 0;
+    const pct = planned ? (done / planned) * 100 : 0;
+    // As a leader reads money: "4.2 亿元 / 7.1 亿元 (59.2%)" (numbers.js, from 万元).
     list.append(el("dt", { textContent: S.investment }),
-      el("dd", {}, progressBar(Math.min(pct, 100)), ` ${done} / ${planned} (${pct}%)`));
+      el("dd", {}, progressBar(Math.min(pct, 100)),
+        ` ${moneyOf(done, planned)} (${planned ? percent(pct) : DASH})`));
   }
   const root = el("div", { className: "map-popup project-popup" },
     el("h3", { textContent: p.name || p.code }), list);
@@ -125,7 +134,7 @@ export function livelihoodPopup(p, { S, lightColor = "", orders = {}, actions = 
   addRow(list, S.department, p.lead_department);
   progressRow(list, S.progress, p.percent_complete);
   if (p.next_milestone) {
-    addRow(list, S.nextMilestone, `${p.next_milestone} (${p.next_milestone_date})`);
+    addRow(list, S.nextMilestone, `${p.next_milestone} (${day(p.next_milestone_date)})`);
   }
   const root = el("div", { className: "map-popup livelihood-popup" },
     el("h3", { textContent: p.name || p.code }), list);

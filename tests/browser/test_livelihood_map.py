@@ -118,3 +118,28 @@ def test_public_map_exposes_no_livelihood_light(page, livelihood_factory):
     assert "市二院门诊楼" in popup.inner_text()
     assert "开工" in popup.inner_text()
     assert popup.locator(".milestone-light").count() == 0
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_works_light_is_not_told_by_colour_alone(page, login, livelihood_factory,
+                                                   user_factory):
+    """Issue 16: late works are dashed, done ones dotted, on the map and in the legend."""
+    _three_works(livelihood_factory)
+    login(user_factory("leaders"))
+    page.goto(page.base_url + "/")
+    _loaded(page)
+    late = page.locator("#map path.portal-livelihood-light-late")
+    assert late.get_attribute("stroke-dasharray") == "6 3"
+    assert page.locator("#map path.portal-livelihood-light-done").get_attribute(
+        "stroke-dasharray") == "1 4"
+    assert page.locator("#map path.portal-livelihood-light-on_time").get_attribute(
+        "stroke-dasharray") is None
+    legend = page.locator(".map-legend")
+    for code, symbol, dash in [("on_time", "✓", None), ("late", "!", "is-dashed"),
+                               ("done", "◆", "is-dotted")]:
+        row = legend.locator(f"[data-legend=livelihood-light-{code}]")
+        assert row.locator(".legend-symbol").text_content() == symbol
+        swatch = row.locator(".legend-swatch").get_attribute("class")
+        assert (dash in swatch) if dash else ("is-dashed" not in swatch), swatch
+    page.screenshot(path="/tmp/shots/livelihood-lights.png")
