@@ -656,13 +656,14 @@ def battle_map_html(filters: selectors.SiteFilters, *, staff: bool,
 
     ref = lights.reference_date(filters.as_of)
     subtitle = _("Key projects: %(count)s · livelihood works: %(works)s · data as of %(date)s") % {
-        "count": len(drawn_projects), "works": len(drawn_works), "date": ref.isoformat()}
+        "count": len(drawn_projects), "works": len(drawn_works), "date": numbers.date(ref)}
     # Projects not yet placed (待落图) count in the KPIs but have no geometry to draw: say so,
     # or a leader comparing the map with the dashboard's totals finds projects missing.
     unplaced = selectors.projects_queryset(filters, staff=staff).filter(geom__isnull=True).count()
     if unplaced:
         subtitle += " · " + _("not yet placed (not on the map): %(count)s") % {"count": unplaced}
-    printed = _("Printed %(when)s") % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
+    now = timezone.localtime()
+    printed = _("Printed %(when)s") % {"when": f"{numbers.date(now)} {now:%H:%M}"}
     lines = [f"<p class='bm-subtitle'>{html.escape(subtitle)} · {html.escape(printed)}</p>"]
     if summary := _filter_summary(filters, staff, works_filter):
         shown = _("Filters: %(filters)s") % {"filters": summary}

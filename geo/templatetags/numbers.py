@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils import timezone
 
 from geo import numbers
 
@@ -37,6 +38,14 @@ def points(value):
 def month_text(value):
     """2026-06 → "2026年6月" / "June 2026"."""
     return numbers.month(value)
+
+
+@register.filter
+def date_time_text(value):
+    """An aware moment in the city's time: "2026年6月5日 19:00" / "5 June 2026 19:00"."""
+    if not value:
+        return numbers.DASH
+    return f"{numbers.date(value)} {timezone.localtime(value):%H:%M}"
 
 
 @register.filter

@@ -203,7 +203,7 @@ def test_popup_is_not_under_the_filter_panel_and_details_keep_as_of(
     with page.expect_navigation():
         details.click()
     assert page.url == f"{page.base_url}/projects/{project.pk}/?as_of=2026-06"
-    assert "截至 2026-06" in page.locator("#as-of-note").inner_text()
+    assert "截至 2026年6月" in page.locator("#as-of-note").inner_text()
     # Figures as of June: the June report's 20 %, not today's.
     assert page.locator(".percent").inner_text() == "20.0%"
     # Both the breadcrumb and the header's map link lead back to the same view.

@@ -183,9 +183,8 @@ def test_page_language_follows_the_request(client, language):
 def test_staff_popup_reads_money_in_yi_and_dates_in_prose(page, login, user_factory,
                                                           project_factory):
     """Issue 16: 万元 figures as a leader reads them, one-decimal percent, dates in words."""
-    from decimal import Decimal
-
     import datetime as dt
+    from decimal import Decimal
 
     project_factory(name="索通盛源碳材料", stage="construction", planned_investment_year=Decimal(
         "71000"), completed_investment_year=Decimal("42000"), planned_start=dt.date(2026, 3, 1),
@@ -199,6 +198,8 @@ def test_staff_popup_reads_money_in_yi_and_dates_in_prose(page, login, user_fact
     text = popup.inner_text()
     # 42,000 / 71,000 万元 = 4.2 / 7.1 亿元, 59.15…% → 59.2%.
     assert "4.2 亿元 / 7.1 亿元 (59.2%)" in text, text
-    assert "本年投资" in text and "万元" not in text
-    assert "2026年3月1日" in text and "2026-03-01" not in text
+    assert "本年投资" in text
+    assert "万元" not in text
+    assert "2026年3月1日" in text
+    assert "2026-03-01" not in text
     assert "45.3%" in text  # physical progress, one decimal (half up)

@@ -69,7 +69,7 @@ def test_staff_file_draws_every_feature_offline(file_page, city_sites, user_fact
     assert page.locator("path.bm-works").count() == 1
     assert page.title() == "重点项目挂图作战图"
     assert page.inner_text(".bm-title h1") == "重点项目挂图作战图"
-    assert "数据截至 2026-06-30" in page.inner_text(".bm-title")
+    assert "数据截至 2026年6月30日" in page.inner_text(".bm-title")
     # Each colour explained: projects by their light (with its symbol: never colour alone),
     # livelihood works by milestone progress.
     assert legend_lines(page) == [

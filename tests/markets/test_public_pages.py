@@ -66,7 +66,7 @@ def test_list_shows_open_badges_at_the_given_instant(en_client, zone_factory):
     text = _text(response)
     assert "open until 22:00" in text
     assert "opens 20:00" in text
-    assert "Hours as of 2026-06-05 19:00, Beijing time." in text
+    assert "Hours as of 5 June 2026 19:00, Beijing time." in text
     # At 23:00 the first has closed and the second is open past midnight.
     later = {
         i["data-name"]: i["data-open-now"]

@@ -239,7 +239,7 @@ def test_project_page_honours_as_of_and_leads_back_to_the_map_view(
     html = then.content.decode()
     assert '<span class="percent">0.0%</span>' in html or '<span class="percent">0%</span>' in html
     assert '<dd class="stage">前期</dd>' in html
-    assert f"截至 {earlier:%Y-%m}" in html
+    assert f"截至 {earlier.year}年{earlier.month}月" in html
     # The breadcrumb leads back to the map with the same view (unknown keys dropped).
     assert 'id="back-to-map"' in html
     assert f'href="/?stage=construction&amp;as_of={earlier:%Y-%m}"' in html
@@ -269,7 +269,7 @@ def test_livelihood_page_honours_as_of(livelihood_factory, user_factory):
     may = client.get(f"/livelihood/{work.pk}/?as_of=2026-05").content.decode()
     assert 'class="milestone-light ms-late"' in april
     assert 'class="milestone-light ms-done"' in may
-    assert "截至 2026-04 月底" in april
+    assert "截至 2026年4月底" in april
 
 
 @pytest.mark.django_db

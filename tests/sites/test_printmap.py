@@ -118,8 +118,8 @@ def test_export_names_no_outside_host(projects, user_factory, staff):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("language", "title", "as_of"), [
-    ("zh-hans", "重点项目挂图作战图", "数据截至 2026-06-30"),
-    ("en", "Key projects battle map", "data as of 2026-06-30"),
+    ("zh-hans", "重点项目挂图作战图", "数据截至 2026年6月30日"),
+    ("en", "Key projects battle map", "data as of 30 June 2026"),
 ])
 def test_export_title_and_heading_in_the_ui_language(projects, language, title, as_of):
     text = _get(Client(HTTP_ACCEPT_LANGUAGE=language), "?as_of=2026-06")
