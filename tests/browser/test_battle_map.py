@@ -103,7 +103,7 @@ def test_submit_a_progress_report_and_see_the_map_change(page, login, project_fa
     page.locator("#map path.portal-projects").first.click()
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
-    assert "1500" in popup.inner_text()
+    assert "1,500 万元 / 4,000 万元 (37.5%)" in popup.inner_text()
 
 
 @pytest.mark.browser

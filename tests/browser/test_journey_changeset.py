@@ -140,7 +140,7 @@ def test_import_journey_lands_in_a_draft_changeset(page, signin, demo_city, tmp_
     assert page.locator("#changeset-map").get_attribute("data-after") == "1"
     # The imported square is drawn (once the map has framed it, it has a size on screen).
     page.wait_for_function(
-        "[...document.querySelectorAll('#changeset-map path.leaflet-interactive')]"
+        "() => [...document.querySelectorAll('#changeset-map path.leaflet-interactive')]"
         ".some(p => p.getBoundingClientRect().width > 50)"
     )
     assert page.locator("#changeset-comment").text_content() == "七月起新设南湖路后备箱集市"

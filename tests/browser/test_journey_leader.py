@@ -101,7 +101,7 @@ def test_leader_journey(page, signin, demo_city, file_page, tmp_path):
     assert file_page.locator("path.bm-projects").count() == red
     assert file_page.title() == "重点项目挂图作战图"
     heading = file_page.inner_text(".bm-title")
-    assert re.search(r"数据截至 \d{4}-\d{2}-\d{2}", heading)
+    assert re.search(r"数据截至 \d{4}年\d{1,2}月\d{1,2}日", heading)
     assert "筛选条件：状态灯：红灯" in heading  # a printed page says it is not the whole city
     check_layout(file_page)
     file_page.screenshot(path="/tmp/h2-journey-file-red.png")

@@ -173,7 +173,7 @@ def test_market_bodies_say_when_they_were_computed(zone_factory):
     detail = client.get(f"/api/v1/markets/{zone.pk}/?at=2026-06-05T19:00").json()
     assert detail["properties"]["evaluated_at"] == "2026-06-05T19:00:00+08:00"
     page = client.get("/markets/?at=2026-06-05T19:00").content.decode()
-    assert "2026-06-05 19:00" in page
+    assert "2026年6月5日 19:00" in page  # in prose (issue 16); the body keeps ISO 8601
 
 
 @pytest.mark.django_db
