@@ -85,6 +85,25 @@ class Front:
         shutil.rmtree(self.prefix, ignore_errors=True)
 
 
+def _settles_to_hit(edge: Front, url: str, tries: int = 5):
+    """The next anonymous GETs are served from a stored copy: each a 200 that is no bypass.
+
+    Once in CI (the whole suite on 2 cores) a filled copy was not kept and the next GET was a
+    second MISS; nginx drops a copy whose upstream read ended in an error, which the test
+    server can cause under load. A later GET must still be a HIT.
+    """
+    seen = []
+    for _ in range(tries):
+        status, headers, body = edge.get(url)
+        seen.append((status, headers["x-cache-status"]))
+        assert status == 200, seen
+        assert headers["x-cache-status"] in {"HIT", "MISS"}, seen
+        if headers["x-cache-status"] == "HIT":
+            return status, headers, body
+        time.sleep(0.2)
+    raise AssertionError(f"never served from the cache: {seen}")
+
+
 @pytest.fixture
 def front(live_server):
     host_port = live_server.url.removeprefix("http://")
@@ -133,15 +152,14 @@ def test_the_template_renders_and_passes_nginx_t(tmp_path):
 def test_anonymous_gets_are_micro_cached(front, zone):
     edge = front()
     first = edge.get("/api/v1/markets/")
-    second = edge.get("/api/v1/markets/")
     assert (first[0], first[1]["x-cache-status"]) == (200, "MISS")
-    assert (second[0], second[1]["x-cache-status"]) == (200, "HIT")
+    second = _settles_to_hit(edge, "/api/v1/markets/")
     assert second[2] == first[2]
     # What browsers are told comes from the portal, not from the 2 s edge copy.
     assert second[1]["cache-control"] == "public, max-age=30, stale-while-revalidate=30"
     page = edge.get("/markets/")
     assert page[0] == 200
-    assert edge.get("/markets/")[1]["x-cache-status"] == "HIT"
+    assert _settles_to_hit(edge, "/markets/")
 
 
 def test_a_session_cookie_never_gets_nor_fills_the_cache(front, zone, staff_cookie):
@@ -153,8 +171,8 @@ def test_a_session_cookie_never_gets_nor_fills_the_cache(front, zone, staff_cook
     assert staff[1]["cache-control"] == "private, no-store"
     # The staff answer was not stored: the first anonymous request goes to the portal.
     anonymous = edge.get(url)
-    assert anonymous[1]["x-cache-status"] == "MISS"
-    assert edge.get(url)[1]["x-cache-status"] == "HIT"
+    assert (anonymous[0], anonymous[1]["x-cache-status"]) == (200, "MISS")
+    assert _settles_to_hit(edge, url)
     # And a cached anonymous copy is never handed to a signed-in browser.
     again = edge.get(url, Cookie=f"csrftoken=abc; {staff_cookie}")
     assert again[1]["x-cache-status"] == "BYPASS"
@@ -175,7 +193,7 @@ def test_staff_answers_differ_and_stay_out_of_the_cache(front, zone, staff_cooki
 def test_an_authorization_header_bypasses_the_cache(front, zone, header, expected):
     edge = front()
     edge.get("/api/v1/markets/")
-    assert edge.get("/api/v1/markets/")[1]["x-cache-status"] == "HIT"
+    assert _settles_to_hit(edge, "/api/v1/markets/")
     status, headers, _ = edge.get("/api/v1/markets/", Authorization=header)
     assert headers["x-cache-status"] == "BYPASS"
     assert status == expected
@@ -207,7 +225,7 @@ def test_staff_edit_appears_on_the_public_answer_within_max_age(front, zone, use
     edge = front()
     url = f"/api/v1/markets/{zone.pk}/"
     assert b"0937-1111111" in edge.get(url)[2]
-    assert edge.get(url)[1]["x-cache-status"] == "HIT"
+    assert _settles_to_hit(edge, url)
     zone_update(
         zone=zone,
         expected_version=zone.version,
