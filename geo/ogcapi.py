@@ -42,6 +42,7 @@ from geo.api.throttling import AnonBurstThrottle, AnonItemsThrottle
 from geo.exports.layers import LAYERS, Layer, get_layer
 from geo.exports.streaming import feature_rows_sql
 from geo.geojson import dumps, features_sql
+from geo.page_cache import clock_minute
 from geo.roles import is_staff_reader
 
 CRS84 = ogc_crs.CRS84
@@ -175,6 +176,18 @@ def _html(request, template: str, context: dict) -> HttpResponse:
     response = render(request._request, f"ogc/{template}", context)
     response["Content-Type"] = "text/html; charset=utf-8"
     return response
+
+
+def _minute_of(layer, params) -> list[str]:
+    """The clock's minute, for a layer whose members say what holds now (a market's open now)."""
+    return [clock_minute()] if layer.per_minute(params) else []
+
+
+def _finished(prepared, features: str) -> str:
+    """A JSON array of feature texts with the layer's Python members added (Prepared.finish)."""
+    if prepared.layer.complete is None:
+        return features
+    return dumps(prepared.finish(json.loads(features)))
 
 
 def _finish(response: HttpResponse) -> HttpResponse:
@@ -544,7 +557,8 @@ class ItemsView(OgcView):
         if params.get("bbox") and bbox_crs is not ogc_crs.STORAGE:
             layer_params.pop("bbox", None)
             bbox = ogc_crs.parse_bbox(params["bbox"], bbox_crs)
-        queryset = layer.select(layer_params, staff=staff)
+        prepared = layer.prepare(layer_params, staff=staff)
+        queryset = prepared.queryset
         if bbox is not None:
             queryset = queryset.filter(**{f"{layer.geom}__intersects": bbox})
         for name in sorted(set(params) - own - ITEMS_OGC_PARAMETERS):
@@ -575,7 +589,8 @@ class ItemsView(OgcView):
                 resource=f"ogcapi/{layer.name}/items",
                 sources=layer.sources,
                 staff=staff,
-                extra=[self.base(request), fmt, _accept_key(request)],
+                extra=[self.base(request), fmt, _accept_key(request),
+                       *_minute_of(layer, layer_params)],
             )
             if response := conditional.not_modified(request, tag):
                 return _crs_header(response, crs)
@@ -585,7 +600,8 @@ class ItemsView(OgcView):
             compiled = feature_rows_sql(
                 queryset[offset : offset + limit],
                 geom=ogc_crs.output_geometry(layer.geom, crs),
-                properties=layer.properties(staff),
+                properties=prepared.properties,
+                computed=prepared.computed,
             )
             if compiled is None:
                 return matched, "[]", 0
@@ -597,7 +613,7 @@ class ItemsView(OgcView):
                     sql_params,
                 )
                 features, returned = cursor.fetchone()
-            return matched, features, returned
+            return matched, _finished(prepared.narrowed(queryset), features), returned
 
         # The tag names everything the page's features and counts depend on (not timeStamp,
         # written below on each answer), so each worker queries them once per tag.
@@ -707,7 +723,8 @@ class ItemView(OgcView):
                 _("No feature %(fid)s in %(collection)s.") % {"fid": fid, "collection": collection}
             )
         staff = is_staff_reader(request.user)
-        queryset = layer.queryset(layer.parse({}, staff), staff).filter(pk=int(fid))
+        prepared = layer.prepare({}, staff=staff)
+        queryset = prepared.queryset.filter(pk=int(fid))
         # Any tag but "*" was issued for this id at this version, so the feature still exists.
         if request.headers.get("If-None-Match", "").strip() == conditional.ANY and not (
             queryset.exists()
@@ -720,14 +737,15 @@ class ItemView(OgcView):
             resource=f"ogcapi/{layer.name}/items/{fid}",
             sources=layer.sources,
             staff=staff,
-            extra=[self.base(request), fmt, _accept_key(request)],
+            extra=[self.base(request), fmt, _accept_key(request), *_minute_of(layer, {})],
         )
         if response := conditional.not_modified(request, tag):
             return _crs_header(response, crs)
         rows_sql, sql_params = features_sql(
             queryset,
             geom=ogc_crs.output_geometry(layer.geom, crs),
-            properties=layer.properties(staff),
+            properties=prepared.properties,
+            computed=prepared.computed,
         )
         with connections[queryset.db].cursor() as cursor:
             cursor.execute(f"SELECT f.feature::text FROM ({rows_sql}) f", sql_params)
@@ -736,6 +754,7 @@ class ItemView(OgcView):
             raise NotFound(
                 _("No feature %(fid)s in %(collection)s.") % {"fid": fid, "collection": collection}
             )
+        text = _finished(prepared, f"[{row[0]}]")[1:-1]
         url = f"{self.base(request)}/collections/{collection}"
         query = {"crs": crs.uri} if crs is not ogc_crs.STORAGE else {}
         links = [
@@ -748,7 +767,7 @@ class ItemView(OgcView):
             {"rel": "collection", "type": JSON, "href": url},
         ]
         if fmt == "html":
-            feature = json.loads(row[0])
+            feature = json.loads(text)
             response = _html(
                 request,
                 "item.html",
@@ -763,7 +782,7 @@ class ItemView(OgcView):
             )
         else:
             response = HttpResponse(
-                row[0][:-1] + ',"links":' + dumps(links) + "}",
+                text[:-1] + ',"links":' + dumps(links) + "}",
                 content_type=f"{GEOJSON}; charset=utf-8",
             )
         conditional.tag_headers(response, tag)

@@ -253,6 +253,15 @@ def words(
     }
 
 
+def hours_for(features: list[dict], f: HoursFilters, *, staff: bool) -> list[dict]:
+    """``with_hours`` as a reader gets it: the raw OSM rule is for staff (the API list and
+    detail, the downloads and the OGC API all answer through here)."""
+    kept = with_hours(features, f)
+    if not staff:
+        hide_rule(kept)
+    return kept
+
+
 def hide_rule(features: Iterable[dict]) -> None:
     """Drop the raw OSM ``opening_hours`` string (staff only; the public reads the words)."""
     for feature in features:

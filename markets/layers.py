@@ -48,6 +48,22 @@ def _zones(q: ZoneQuery, staff: bool) -> QuerySet:
     return queryset.filter(pk__in=[feature["id"] for feature in kept])
 
 
+# What the hours add to each zone (markets.hours.with_hours), as the API list carries them.
+HOURS_MEMBERS = {
+    "open_now": "bool", "next_change": "str", "status_text": "str", "open_tonight": "bool",
+    "hours_text": "str", "season_text": "str", "next_change_text": "str", "evaluated_at": "str",
+}
+
+
+def _with_hours(features: list[dict], q: ZoneQuery, staff: bool) -> list[dict]:
+    """Each zone's hours at the asked moment, in words; the public does not get the raw rule.
+
+    ``open_now``/``open_tonight`` have already chosen the rows (``_zones``): not again here.
+    """
+    at_moment = dataclasses.replace(q.hours, open_now=None, open_tonight=None)
+    return hours.hours_for(features, at_moment, staff=staff)
+
+
 def _open_at_request_time(params: Mapping[str, str]) -> bool:
     """open_now/open_tonight without ``at`` are evaluated at the request's moment."""
     return bool(params.get("open_now") or params.get("open_tonight")) and not params.get("at")
@@ -64,6 +80,11 @@ MARKETS = Layer(
     properties=lambda staff: selectors.zone_properties(staff=staff),
     sources=selectors.ZONE_SOURCES,
     time_dependent=_open_at_request_time,
+    complete=_with_hours,
+    members=lambda staff: HOURS_MEMBERS,
+    hidden=lambda staff: () if staff else ("opening_hours",),
+    # Open now and the next change, when no moment is asked for, hold for the minute.
+    per_minute=lambda params: not params.get("at"),
 )
 
 

@@ -36,6 +36,8 @@ PROJECTS = Layer(
     queryset=lambda filters, staff: selectors.projects_queryset(filters, staff=staff),
     properties=lambda staff: selectors.project_properties(staff=staff),
     sources=selectors.PROJECT_SOURCES,
+    computed=lambda filters, staff: selectors.project_computed(filters, staff=staff),
+    members=lambda staff: selectors.PROJECT_LIGHT_MEMBERS if staff else {},
 )
 LIVELIHOOD = Layer(
     name="livelihood",
@@ -47,6 +49,8 @@ LIVELIHOOD = Layer(
     queryset=lambda filters, staff: selectors.livelihood_queryset(filters, staff=staff),
     properties=lambda staff: selectors.livelihood_properties(staff=staff),
     sources=selectors.LIVELIHOOD_SOURCES,
+    computed=lambda filters, staff: selectors.livelihood_computed(staff=staff),
+    members=lambda staff: selectors.WORK_LIGHT_MEMBERS if staff else {},
 )
 
 

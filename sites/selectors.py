@@ -394,12 +394,24 @@ def _light_members(ref: dt.date) -> geojson.Computed:
     )
 
 
+def project_computed(filters: SiteFilters, *, staff: bool) -> geojson.Computed | None:
+    """A project's light, its reasons and its blocker and order counts, for staff."""
+    return _light_members(lights.reference_date(filters.as_of)) if staff else None
+
+
+# The members project_computed adds (with their pandas dtypes, for an empty file's columns).
+PROJECT_LIGHT_MEMBERS = {
+    "open_blockers": "int64", "open_orders": "int64", "overdue_orders": "int64",
+    "light": "str", "light_label": "str", "light_reasons": "str",
+}
+
+
 def _project_layer(filters: SiteFilters, *, staff: bool) -> dict:
     """What the projects layer is written from: for staff with the light and its reasons."""
     return {
         "geom": "geom",
         "properties": project_properties(staff=staff),
-        "computed": _light_members(lights.reference_date(filters.as_of)) if staff else None,
+        "computed": project_computed(filters, staff=staff),
     }
 
 
@@ -442,11 +454,22 @@ def _work_light_members() -> geojson.Computed:
     )
 
 
+def livelihood_computed(*, staff: bool) -> geojson.Computed | None:
+    """A work's light, its reasons and its order counts, for staff."""
+    return _work_light_members() if staff else None
+
+
+WORK_LIGHT_MEMBERS = {
+    "open_orders": "int64", "overdue_orders": "int64",
+    "light": "str", "light_label": "str", "light_reasons": "str",
+}
+
+
 def _livelihood_layer(*, staff: bool) -> dict:
     return {
         "geom": "geom",
         "properties": livelihood_properties(staff=staff),
-        "computed": _work_light_members() if staff else None,
+        "computed": livelihood_computed(staff=staff),
     }
 
 

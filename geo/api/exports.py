@@ -17,6 +17,7 @@ from geo.api.params import QueryParam, accept_any_of, openapi_parameters, valida
 from geo.api.throttling import AnonBurstThrottle, AnonDownloadThrottle
 from geo.exports import labels, streaming
 from geo.exports.layers import LAYERS, get_layer
+from geo.page_cache import clock_minute
 from geo.roles import is_staff_reader
 
 FORMATS = ("geojson", "gpkg", "zip", "csv", "xlsx")
@@ -145,7 +146,8 @@ class LayerDownloadView(APIView):
         headers, fields_only = _people_options(
             request.query_params, fmt, foreign=other_layers_params(spec.name, staff=staff)
         )
-        queryset = spec.select(request.query_params, staff=staff)
+        prepared = spec.prepare(request.query_params, staff=staff)
+        queryset = prepared.queryset
         cache_control = "private, no-store" if staff else "public, max-age=60"
         tag = None
         if not spec.time_dependent(request.query_params):
@@ -156,6 +158,8 @@ class LayerDownloadView(APIView):
                 resource=f"{spec.name}.{fmt}.{headers}.{fields_only}.{get_language()}",
                 sources=spec.sources,
                 staff=staff,
+                # A layer whose members read the clock (open now) changes by the minute.
+                extra=[clock_minute()] if spec.per_minute(request.query_params) else (),
             )
             if response := conditional.not_modified(request, tag, cache_control=cache_control):
                 return response
@@ -164,7 +168,8 @@ class LayerDownloadView(APIView):
         if fmt == "geojson":
             response = StreamingHttpResponse(
                 streaming.stream_collection(
-                    queryset, geom=spec.geom, properties=properties, name=spec.name, as_of=as_of
+                    queryset, geom=spec.geom, properties=properties, name=spec.name, as_of=as_of,
+                    computed=prepared.computed, finish=prepared.finish,
                 ),
                 content_type=CONTENT_TYPES[fmt],
             )
@@ -174,7 +179,8 @@ class LayerDownloadView(APIView):
             from geo.exports import files
 
             table = files.load_table(
-                queryset, geom=spec.geom, properties=properties, name=spec.name, as_of=as_of
+                queryset, geom=spec.geom, properties=properties, name=spec.name, as_of=as_of,
+                computed=prepared.computed, finish=prepared.finish, columns=prepared.columns,
             )
             if fields_only:
                 content = files.to_fields_csv(table)

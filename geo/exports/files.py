@@ -14,6 +14,7 @@ import json
 import re
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,16 +66,23 @@ class Table:
 
 
 def load_table(
-    queryset: QuerySet, *, geom: str, properties: dict, name: str, as_of: dt.datetime
+    queryset: QuerySet, *, geom: str, properties: dict, name: str, as_of: dt.datetime,
+    computed=None, finish=None, columns: Mapping[str, str] | None = None,
 ) -> Table:
-    """Run the layer's SQL once and gather its features with a representative point (lon/lat)."""
+    """Run the layer's SQL once and gather its features with a representative point (lon/lat).
+
+    ``computed``/``finish`` add the layer's other members (``Prepared``); ``columns`` names the
+    ones written, in order, with the dtype of those not in ``properties`` (default: these).
+    """
+    columns = dict(columns) if columns is not None else {name: "" for name in properties}
     props = dict(properties)
     # ST_PointOnSurface: a point guaranteed on the feature (a centroid may fall outside it).
     props["lon"] = _X(PointOnSurface(geom))
     props["lat"] = _Y(PointOnSurface(geom))
     records: list[dict] = []
     geoms: list = []
-    for texts in stream_features(queryset, geom=geom, properties=props):
+    for texts in stream_features(queryset, geom=geom, properties=props, computed=computed,
+                                 finish=finish):
         for text in texts:
             feature = json.loads(text)
             row = {key: _cell(value) for key, value in feature["properties"].items()}
@@ -85,14 +93,17 @@ def load_table(
             records.append(row)
             shape = feature["geometry"]
             geoms.append(None if shape is None else shapely.from_geojson(json.dumps(shape)))
-    columns = [*properties, AS_OF, "lon", "lat"]
+    written = list(columns)
     stamp = as_of.isoformat()
-    frame = pd.DataFrame.from_records(records, columns=[c for c in columns if c != AS_OF])
+    frame = pd.DataFrame.from_records(records, columns=[*written, "lon", "lat"])
     if not records:
+        dtypes = _column_dtypes(queryset, properties)
         frame = frame.astype(
-            _column_dtypes(queryset, properties) | {"lon": "float64", "lat": "float64"}
+            {c: dtypes[c] if c in dtypes else (columns[c] or "str") for c in written}
+            | {"lon": "float64", "lat": "float64"}
         )
-    frame.insert(len(properties), AS_OF, stamp)
+    frame.insert(len(written), AS_OF, stamp)
+    columns = [*written, AS_OF, "lon", "lat"]
     gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
     return Table(
         name=name,

@@ -10,6 +10,7 @@ machine names in the CSV and Excel files too, for scripts.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 
 from django.utils import translation
@@ -73,6 +74,8 @@ LABELS = {
     "light": gettext_lazy("Light code"),
     "light_label": gettext_lazy("Light"),
     "light_reasons": gettext_lazy("Light reasons"),
+    "open_orders": gettext_lazy("Open supervision orders"),
+    "overdue_orders": gettext_lazy("Overdue supervision orders"),
     "published": gettext_lazy("Published"),
     "programme": gettext_lazy("Programme code"),
     "programme_label": gettext_lazy("Programme"),
@@ -96,6 +99,14 @@ LABELS = {
     "duties": gettext_lazy("Stallholders' duties"),
     "vehicle_rules": gettext_lazy("Vehicles"),
     "notes": gettext_lazy("Notes"),
+    "open_now": gettext_lazy("Open now"),
+    "open_tonight": gettext_lazy("Open tonight"),
+    "status_text": gettext_lazy("Status now"),
+    "next_change": gettext_lazy("Next change at"),
+    "hours_text": gettext_lazy("Opening hours"),
+    "season_text": gettext_lazy("Season"),
+    "next_change_text": gettext_lazy("Next change"),
+    "evaluated_at": gettext_lazy("Hours evaluated at"),
     "version": gettext_lazy("Version"),
     "updated_by": gettext_lazy("Updated by"),
     "data_as_of": gettext_lazy("Data as of"),
@@ -142,9 +153,29 @@ def columns(machine_names: list[str]) -> list[Column]:
     return out
 
 
+# Lists people read as lines of text (their JSON stays in the machine formats): the member of
+# each item that is its text, or None for a list of texts.
+PROSE_LISTS = {"light_reasons": "text", "hours_text": None}
+
+
+def _prose(value: object, member: str | None) -> object:
+    """A JSON list cell as its texts joined by "；" (anything else as it is)."""
+    if not isinstance(value, str) or not value.startswith("["):
+        return value
+    try:
+        items = json.loads(value)
+    except ValueError:
+        return value
+    texts = [str(item.get(member, "")) if member and isinstance(item, dict) else str(item)
+             for item in items]
+    return "；".join(text for text in texts if text)
+
+
 def row(values: dict) -> dict:
     """The row with each money column's readable twin added (values keyed by machine name)."""
     out = dict(values)
+    for name in PROSE_LISTS.keys() & values.keys():
+        out[name] = _prose(values[name], PROSE_LISTS[name])
     for name in MONEY_FIELDS & values.keys():
         out[name + READABLE_SUFFIX] = "" if values[name] is None else numbers.money(values[name])
     return out

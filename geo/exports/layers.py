@@ -9,6 +9,7 @@ every format. This module knows no app.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from geo.api.params import QueryParam
+from geo.geojson import Computed
 
 NUL_MESSAGE = "This parameter contains a NUL character; remove it."
 
@@ -41,16 +43,69 @@ class Layer:
     sources: tuple = ()
     # True when these list filters depend on the current time (no stable representation).
     time_dependent: Callable[[Mapping[str, str]], bool] = lambda params: False
+    # The members the map's API list carries besides ``properties``, so that every format
+    # writes them: SQL members over helper columns (``computed``, from the parsed filters: the
+    # projects' light for staff) and a last step over the features in Python (``complete``:
+    # a market's hours in words), which may drop the properties it only reads (``hidden``:
+    # the raw OSM rule the public does not see). ``members`` names what they add, each with
+    # its pandas dtype, so a file has the same columns when it is empty.
+    computed: Callable[[object, bool], Computed | None] = lambda parsed, staff: None
+    complete: Callable[[list[dict], object, bool], list[dict]] | None = None
+    members: Callable[[bool], Mapping[str, str]] = lambda staff: {}
+    hidden: Callable[[bool], tuple[str, ...]] = lambda staff: ()
+    # True when, for these parameters, ``complete`` reads the clock (open now, with no fixed
+    # moment asked): an answer holds for a minute only.
+    per_minute: Callable[[Mapping[str, str]], bool] = lambda params: False
 
-    def select(self, params: Mapping[str, str], *, staff: bool) -> QuerySet:
-        """The layer's rows for these list filters (ValidationError on a bad filter)."""
+    def prepare(self, params: Mapping[str, str], *, staff: bool) -> Prepared:
+        """The rows for these list filters and how to write them (ValidationError if bad)."""
         # PostgreSQL text cannot hold NUL; refused here rather than failing in the driver.
         nul = sorted(name for name, value in params.items() if "\x00" in value)
         if nul:
             raise ValidationError(
                 {name: gettext(NUL_MESSAGE) for name in nul}, code="nul_character"
             )
-        return self.queryset(self.parse(params, staff), staff)
+        parsed = self.parse(params, staff)
+        return Prepared(self, staff, parsed, self.queryset(parsed, staff))
+
+    def select(self, params: Mapping[str, str], *, staff: bool) -> QuerySet:
+        """The layer's rows for these list filters (ValidationError on a bad filter)."""
+        return self.prepare(params, staff=staff).queryset
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A layer's rows for one reader and one set of filters, and what its features carry."""
+
+    layer: Layer
+    staff: bool
+    parsed: object
+    queryset: QuerySet
+
+    def narrowed(self, queryset: QuerySet) -> Prepared:
+        """The same, over ``queryset`` (the OGC API's bbox, CQL and datetime narrow it)."""
+        return dataclasses.replace(self, queryset=queryset)
+
+    @property
+    def properties(self) -> dict:
+        return self.layer.properties(self.staff)
+
+    @property
+    def computed(self) -> Computed | None:
+        return self.layer.computed(self.parsed, self.staff)
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """Every member a feature carries once finished, with the dtype of the added ones."""
+        hidden = set(self.layer.hidden(self.staff))
+        shown = {name: "" for name in self.properties if name not in hidden}
+        return shown | dict(self.layer.members(self.staff))
+
+    def finish(self, features: list[dict]) -> list[dict]:
+        """The features (dicts, changed in place) with the Python members added."""
+        if self.layer.complete is None or not features:
+            return features
+        return self.layer.complete(features, self.parsed, self.staff)
 
 
 # name -> layer, in the order the apps registered them (INSTALLED_APPS: sites, then markets).

@@ -27,11 +27,9 @@ class ZoneListView(APIView):
         hours_filters = hours.parse_hours_filters(request.query_params)
 
         def render() -> str:
-            features = hours.with_hours(
-                selectors.zone_features(filters, staff=staff), hours_filters
+            features = hours.hours_for(
+                selectors.zone_features(filters, staff=staff), hours_filters, staff=staff
             )
-            if not staff:
-                hours.hide_rule(features)
             return dumps({"type": "FeatureCollection", "features": features})
 
         # Never a 304 (DESIGN.md): open_now and the next change are computed at request time.
@@ -57,9 +55,7 @@ class ZoneDetailView(APIView):
         feature = selectors.zone_feature(pk, staff=staff)
         if feature is None:
             raise NotFound()
-        hours.with_hours([feature], hours_filters)
-        if not staff:
-            hours.hide_rule([feature])
+        hours.hours_for([feature], hours_filters, staff=staff)
         return geojson_response(
             request,
             dumps(feature),

@@ -76,6 +76,8 @@ def norm(value):
     """Compare values across formats: CSV text, shapefile numbers, GeoPackage NULLs."""
     if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
         return None
+    if str(value) == "NaT":  # a null in a column GDAL read as datetimes (a zone's next change)
+        return None
     if hasattr(value, "isoformat"):  # GDAL's GeoJSON reader recognises dates and datetimes
         text = value.isoformat()
         return text.removesuffix("T00:00:00")
