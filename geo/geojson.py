@@ -235,10 +235,16 @@ def feature(
 
 
 def feature_dicts(
-    queryset: QuerySet, *, geom: str, properties: Mapping[str, Expression | str]
+    queryset: QuerySet,
+    *,
+    geom: str,
+    properties: Mapping[str, Expression | str],
+    computed: Computed | None = None,
 ) -> list[dict]:
     """Features as dicts, for layers whose properties Python completes (e.g. market hours)."""
-    rows_sql, params = features_sql(queryset, geom=geom, properties=properties)
+    rows_sql, params = features_sql(
+        queryset, geom=geom, properties=properties, computed=computed
+    )
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(f"SELECT f.feature::text FROM ({rows_sql}) f", params)
         return [json.loads(row[0]) for row in cursor.fetchall()]

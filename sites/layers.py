@@ -1,11 +1,14 @@
 """The project and livelihood layers as this app publishes them (registered at ``ready()``).
 
 The API's downloads, the OGC API and the OpenAPI document read these declarations through
-``geo.exports.layers``; the map's own endpoints (``sites.api.views``) use the same selectors.
+``geo.exports.layers``; the map's own endpoints (``sites.api.views``), the detail pages and the
+printable map read them through the writers at the end of this module.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Mapping
 
 from django.core.exceptions import PermissionDenied
@@ -52,6 +55,51 @@ LIVELIHOOD = Layer(
     computed=lambda filters, staff: selectors.livelihood_computed(staff=staff),
     members=lambda staff: selectors.WORK_LIGHT_MEMBERS if staff else {},
 )
+
+
+# --- the map's features, written from the declarations above ----------------------------------
+
+
+def projects_geojson(filters: selectors.SiteFilters, *, staff: bool) -> bytes:
+    """The projects FeatureCollection as UTF-8 JSON, its features written by PostgreSQL.
+
+    Projects not yet placed (待落图, geom NULL) are left out: the map layer and the printable
+    map draw features, and a feature without a place has nothing to draw. They still count in
+    the stats and lists (``projects_queryset``) and appear with ``"geometry": null`` (RFC 7946
+    §3.2) in the file downloads and the single-feature endpoint.
+    """
+    return PROJECTS.prepared(filters, staff=staff).placed().collection()
+
+
+def livelihood_geojson(filters: selectors.SiteFilters, *, staff: bool) -> bytes:
+    return LIVELIHOOD.prepared(filters, staff=staff).collection()
+
+
+def project_feature(pk: int, *, staff: bool, as_of: dt.date | None = None) -> str | None:
+    """One project as the API's list writes it, its figures and light as of ``as_of``."""
+    filters = selectors.SiteFilters(as_of=as_of)
+    return PROJECTS.prepared(filters, staff=staff).feature(pk)
+
+
+def livelihood_feature(pk: int, *, staff: bool, as_of: dt.date | None = None) -> str | None:
+    filters = selectors.SiteFilters(as_of=as_of)
+    return LIVELIHOOD.prepared(filters, staff=staff).feature(pk)
+
+
+def project_page_feature(pk: int, *, staff: bool, as_of: dt.date | None = None) -> dict | None:
+    """The project's GeoJSON feature (same fields as the API for this audience), as a dict;
+    its stage, figures and light as of the month ``as_of`` (None: now)."""
+    return _feature_dict(project_feature(pk, staff=staff, as_of=as_of))
+
+
+def livelihood_page_feature(
+    pk: int, *, staff: bool, as_of: dt.date | None = None
+) -> dict | None:
+    return _feature_dict(livelihood_feature(pk, staff=staff, as_of=as_of))
+
+
+def _feature_dict(text: str | None) -> dict | None:
+    return json.loads(text) if text is not None else None
 
 
 def register_layers() -> None:

@@ -34,7 +34,7 @@ from folium.template import Template
 from geo import numbers
 from geo.context_layers import context_geojson
 from geo.models import Department, District, Leader
-from sites import lights, selectors
+from sites import layers, lights, selectors
 from sites.models import BuildType, Programme, ProjectCategory, Stage
 
 LEAFLET_DIR = Path(settings.BASE_DIR) / "static" / "vendor" / "leaflet-1.9.4"
@@ -599,13 +599,13 @@ def battle_map_html(filters: selectors.SiteFilters, *, staff: bool,
 
     ``works_filter`` defaults to the filters the two layers share (area, department, leader…).
     """
-    projects = json.loads(selectors.projects_geojson(filters, staff=staff))["features"]
+    projects = json.loads(layers.projects_geojson(filters, staff=staff))["features"]
     if works_filter is None:
         works_filter = selectors.SiteFilters(
             bbox=filters.bbox, department=filters.department, district=filters.district,
             leader=filters.leader, q=filters.q, as_of=filters.as_of,
         )
-    works = json.loads(selectors.livelihood_geojson(works_filter, staff=staff))["features"]
+    works = json.loads(layers.livelihood_geojson(works_filter, staff=staff))["features"]
 
     title = _("Key projects battle map")
     figure = Figure(title=html.escape(title))

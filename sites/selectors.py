@@ -406,29 +406,6 @@ PROJECT_LIGHT_MEMBERS = {
 }
 
 
-def _project_layer(filters: SiteFilters, *, staff: bool) -> dict:
-    """What the projects layer is written from: for staff with the light and its reasons."""
-    return {
-        "geom": "geom",
-        "properties": project_properties(staff=staff),
-        "computed": project_computed(filters, staff=staff),
-    }
-
-
-def projects_geojson(filters: SiteFilters, *, staff: bool) -> bytes:
-    """The projects FeatureCollection as UTF-8 JSON, its features written by PostgreSQL.
-
-    Projects not yet placed (待落图, geom NULL) are left out: the map layer and the printable
-    map draw features, and a feature without a place has nothing to draw. They still count in
-    the stats and lists (``projects_queryset``) and appear with ``"geometry": null`` (RFC 7946
-    §3.2) in the file downloads and the single-feature endpoint.
-    """
-    return geojson.feature_collection(
-        projects_queryset(filters, staff=staff).filter(geom__isnull=False),
-        **_project_layer(filters, staff=staff),
-    )
-
-
 def unplaced_projects() -> QuerySet[Project]:
     """Projects not yet placed on the map (待落图), for the project office's queue."""
     return (Project.objects.filter(geom__isnull=True)
@@ -465,49 +442,7 @@ WORK_LIGHT_MEMBERS = {
 }
 
 
-def _livelihood_layer(*, staff: bool) -> dict:
-    return {
-        "geom": "geom",
-        "properties": livelihood_properties(staff=staff),
-        "computed": livelihood_computed(staff=staff),
-    }
-
-
-def livelihood_geojson(filters: SiteFilters, *, staff: bool) -> bytes:
-    return geojson.feature_collection(
-        livelihood_queryset(filters, staff=staff), **_livelihood_layer(staff=staff)
-    )
-
-
-def project_feature(pk: int, *, staff: bool, as_of: dt.date | None = None) -> str | None:
-    f = SiteFilters(as_of=as_of)
-    return geojson.feature(
-        projects_queryset(f, staff=staff).filter(pk=pk), **_project_layer(f, staff=staff)
-    )
-
-
-def livelihood_feature(pk: int, *, staff: bool, as_of: dt.date | None = None) -> str | None:
-    qs = livelihood_queryset(SiteFilters(as_of=as_of), staff=staff).filter(pk=pk)
-    return geojson.feature(qs, **_livelihood_layer(staff=staff))
-
-
 # --- detail pages -----------------------------------------------------------------------------
-
-
-def _feature_dict(text: str | None) -> dict | None:
-    return json.loads(text) if text is not None else None
-
-
-def project_page_feature(pk: int, *, staff: bool, as_of: dt.date | None = None) -> dict | None:
-    """The project's GeoJSON feature (same fields as the API for this audience), as a dict;
-    its stage, figures and light as of the month ``as_of`` (None: now)."""
-    return _feature_dict(project_feature(pk, staff=staff, as_of=as_of))
-
-
-def livelihood_page_feature(
-    pk: int, *, staff: bool, as_of: dt.date | None = None
-) -> dict | None:
-    return _feature_dict(livelihood_feature(pk, staff=staff, as_of=as_of))
 
 
 def project_investment_chart(project: Project) -> dict:

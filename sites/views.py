@@ -18,7 +18,7 @@ from geo import roles, security_headers
 from geo.models import Department, District, Leader
 from geo.roles import is_staff_reader
 from markets.models import ZoneKind, ZoneStatus
-from sites import kpis, lights, selectors, services
+from sites import kpis, layers, lights, selectors, services
 from sites.briefing import ranking
 from sites.forms import BlockerForm, ProgressReportForm
 from sites.models import (
@@ -227,7 +227,7 @@ def _project_context(
     **forms,
 ) -> dict:
     staff = is_staff_reader(request.user)
-    feature = selectors.project_page_feature(pk, staff=staff, as_of=as_of)
+    feature = layers.project_page_feature(pk, staff=staff, as_of=as_of)
     if feature is None:
         raise Http404(_("No such project."))
     context = {"feature": feature, "props": feature["properties"], "staff": staff,
@@ -378,7 +378,7 @@ def livelihood_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A livelihood work: figures, milestones (on time / late / done), map."""
     staff = is_staff_reader(request.user)
     as_of, map_query, refused = _map_state(request)
-    feature = selectors.livelihood_page_feature(pk, staff=staff, as_of=as_of)
+    feature = layers.livelihood_page_feature(pk, staff=staff, as_of=as_of)
     if feature is None:
         raise Http404(_("No such livelihood work."))
     work = get_object_or_404(LivelihoodWork, pk=pk)

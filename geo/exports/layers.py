@@ -19,6 +19,7 @@ from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from geo import geojson
 from geo.api.params import QueryParam
 from geo.geojson import Computed
 
@@ -57,15 +58,23 @@ class Layer:
     # moment asked): an answer holds for a minute only.
     per_minute: Callable[[Mapping[str, str]], bool] = lambda params: False
 
-    def prepare(self, params: Mapping[str, str], *, staff: bool) -> Prepared:
-        """The rows for these list filters and how to write them (ValidationError if bad)."""
+    def check(self, params: Mapping[str, str], *, staff: bool) -> object:
+        """These list filters parsed, or ValidationError naming every bad one. No query runs:
+        an answer found in a cache costs only this."""
         # PostgreSQL text cannot hold NUL; refused here rather than failing in the driver.
         nul = sorted(name for name, value in params.items() if "\x00" in value)
         if nul:
             raise ValidationError(
                 {name: gettext(NUL_MESSAGE) for name in nul}, code="nul_character"
             )
-        parsed = self.parse(params, staff)
+        return self.parse(params, staff)
+
+    def prepare(self, params: Mapping[str, str], *, staff: bool) -> Prepared:
+        """The rows for these list filters and how to write them (ValidationError if bad)."""
+        return self.prepared(self.check(params, staff=staff), staff=staff)
+
+    def prepared(self, parsed: object, *, staff: bool) -> Prepared:
+        """The same from filters already parsed (a page's, the printable map's)."""
         return Prepared(self, staff, parsed, self.queryset(parsed, staff))
 
     def select(self, params: Mapping[str, str], *, staff: bool) -> QuerySet:
@@ -106,6 +115,38 @@ class Prepared:
         if self.layer.complete is None or not features:
             return features
         return self.layer.complete(features, self.parsed, self.staff)
+
+    def placed(self) -> Prepared:
+        """Only the rows with a geometry: what a map draws (a project 待落图 has none)."""
+        return self.narrowed(self.queryset.filter(**{f"{self.layer.geom}__isnull": False}))
+
+    def features(self) -> list[dict]:
+        """Every feature as a dict, finished: what the map's API list carries."""
+        return self.finish(geojson.feature_dicts(
+            self.queryset, geom=self.layer.geom, properties=self.properties,
+            computed=self.computed,
+        ))
+
+    def collection(self) -> bytes:
+        """The FeatureCollection as UTF-8 JSON. Without a Python step PostgreSQL writes every
+        feature and nothing is parsed again (``geo.geojson.feature_collection``)."""
+        if self.layer.complete is not None:
+            collection = {"type": "FeatureCollection", "features": self.features()}
+            return geojson.dumps(collection).encode()
+        return geojson.feature_collection(
+            self.queryset, geom=self.layer.geom, properties=self.properties,
+            computed=self.computed,
+        )
+
+    def feature(self, pk: int) -> str | None:
+        """The row ``pk`` among these as one finished Feature (JSON text), or None."""
+        rows = self.queryset.filter(pk=pk)
+        if self.layer.complete is not None:
+            found = self.narrowed(rows).features()
+            return geojson.dumps(found[0]) if found else None
+        return geojson.feature(
+            rows, geom=self.layer.geom, properties=self.properties, computed=self.computed
+        )
 
 
 # name -> layer, in the order the apps registered them (INSTALLED_APPS: sites, then markets).

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from geo.api import body_cache, conditional
 from geo.api.responses import geojson_response
 from geo.roles import is_staff_reader
-from sites import kpis, selectors, services
+from sites import kpis, layers, selectors, services
 from sites.api.serializers import (
     BlockerInput,
     BlockerOutput,
@@ -61,7 +61,7 @@ class ProjectListView(APIView):
         filters = _filters(request, layer="projects", staff=staff)
         return _layer_response(
             request, resource="projects", sources=selectors.PROJECT_SOURCES, staff=staff,
-            render=lambda: selectors.projects_geojson(filters, staff=staff),
+            render=lambda: layers.projects_geojson(filters, staff=staff),
         )
 
 
@@ -77,7 +77,7 @@ class ProjectDetailView(APIView):
             raise NotFound()
         return _layer_response(
             request, resource=f"projects/{pk}", sources=selectors.PROJECT_SOURCES, staff=staff,
-            render=lambda: selectors.project_feature(pk, staff=staff, as_of=as_of),
+            render=lambda: layers.project_feature(pk, staff=staff, as_of=as_of),
         )
 
 
@@ -89,7 +89,7 @@ class LivelihoodListView(APIView):
         filters = _filters(request, layer="livelihood", staff=staff)
         return _layer_response(
             request, resource="livelihood", sources=selectors.LIVELIHOOD_SOURCES, staff=staff,
-            render=lambda: selectors.livelihood_geojson(filters, staff=staff),
+            render=lambda: layers.livelihood_geojson(filters, staff=staff),
         )
 
 
@@ -102,7 +102,7 @@ class LivelihoodDetailView(APIView):
             raise NotFound()
         return _layer_response(
             request, resource=f"livelihood/{pk}", sources=selectors.LIVELIHOOD_SOURCES,
-            staff=staff, render=lambda: selectors.livelihood_feature(pk, staff=staff),
+            staff=staff, render=lambda: layers.livelihood_feature(pk, staff=staff),
         )
 
 

@@ -231,7 +231,7 @@ def current_light(project_id: int) -> str:
 
 def current_work_light(work_id: int) -> str:
     """The livelihood work's light today (green / yellow / red; sites.lights.WorkLightSQL)."""
-    from sites.selectors import livelihood_page_feature
+    from sites.layers import livelihood_page_feature
 
     feature = livelihood_page_feature(work_id, staff=True)
     return feature["properties"]["light"] if feature else ""

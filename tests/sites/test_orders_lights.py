@@ -11,7 +11,7 @@ import pytest
 from django.db.models import F
 from django.utils import translation
 
-from sites import lights, selectors
+from sites import layers, lights, selectors
 from sites.models import Project
 from sites.orders import services
 from tests.sites.orders_fixtures import *  # noqa: F403  (fixtures: cast, clock, holiday_table)
@@ -91,14 +91,14 @@ def test_the_staff_layer_carries_the_badge(cast, clock, on_track):
                          deadline=D(2026, 9, 21))
     import json
 
-    fc = json.loads(selectors.projects_geojson(selectors.SiteFilters(), staff=True))
+    fc = json.loads(layers.projects_geojson(selectors.SiteFilters(), staff=True))
     props = fc["features"][0]["properties"]
     assert props["open_orders"] == 1
     assert props["overdue_orders"] == 0
     clock.set(at(2026, 9, 22))
-    fc = json.loads(selectors.projects_geojson(selectors.SiteFilters(), staff=True))
+    fc = json.loads(layers.projects_geojson(selectors.SiteFilters(), staff=True))
     assert fc["features"][0]["properties"]["overdue_orders"] == 1
-    public = json.loads(selectors.projects_geojson(selectors.SiteFilters(), staff=False))
+    public = json.loads(layers.projects_geojson(selectors.SiteFilters(), staff=False))
     assert "open_orders" not in public["features"][0]["properties"]
 
 

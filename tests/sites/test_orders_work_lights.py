@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
-from sites import selectors
+from sites import layers
 from sites.orders import services
 from tests.sites.orders_fixtures import *  # noqa: F403  (fixtures: cast, clock, holiday_table)
 from tests.sites.orders_fixtures import at
@@ -23,7 +23,7 @@ D = dt.date
 
 def light_of(work, lang="en"):
     with translation.override(lang):
-        props = selectors.livelihood_page_feature(work.pk, staff=True)["properties"]
+        props = layers.livelihood_page_feature(work.pk, staff=True)["properties"]
     return props["light"], props["light_reasons"]
 
 
@@ -75,7 +75,7 @@ def test_an_overdue_escalated_order_turns_the_work_red(cast, clock, holiday_tabl
     assert order.escalated_to == work.leader
     assert light_of(work)[1][0]["text"] == (
         f"Supervision order #{order.pk} is 10 days overdue, escalated to 王副市长")
-    feature = selectors.livelihood_page_feature(work.pk, staff=True)["properties"]
+    feature = layers.livelihood_page_feature(work.pk, staff=True)["properties"]
     assert (feature["open_orders"], feature["overdue_orders"]) == (1, 1)
 
 
@@ -103,7 +103,7 @@ def test_the_work_stays_yellow_until_orders_issued_on_red_are_closed(cast, clock
 
 def test_the_public_gets_no_light_or_orders(cast, clock, work, client):
     issue(cast, work, D(2026, 10, 30))
-    public = selectors.livelihood_page_feature(work.pk, staff=False)["properties"]
+    public = layers.livelihood_page_feature(work.pk, staff=False)["properties"]
     assert not {"light", "light_reasons", "open_orders", "overdue_orders"} & set(public)
     body = client.get("/api/v1/livelihood/").json()
     assert "open_orders" not in body["features"][0]["properties"]
