@@ -73,7 +73,8 @@ def test_fixed_at_and_near_me_granted(geo_page, three_zones):
         "els => Object.fromEntries(els.map(e => [e.dataset.name, e.dataset.openNow]))",
     )
     assert open_now == {"甲": "true", "乙": "false", "丙": "true"}
-    assert page.locator(".market-item[data-name='乙'] .status-text").inner_text() == "20:00 开市"
+    status = page.locator(".market-item[data-name='乙'] .status-text")
+    assert status.inner_text() == "今天 20:00 开市"
     assert page.locator("#markets-map path.market-zone").count() == 3
 
     # Keyboard: focus "near me" and press Enter.

@@ -142,3 +142,20 @@ def test_people_files_read_the_light_reasons_as_text(staff_client, project_facto
     machine = staff_client.get("/api/v1/projects.csv", {"headers": "machine"})
     [row] = csv.DictReader(io.StringIO(machine.content.decode("utf-8-sig")))
     assert json.loads(row["light_reasons"]) == api["light_reasons"]
+
+
+def test_a_zone_file_opens_in_gdal_with_its_status_as_text(api_client, zone_factory, tmp_path):
+    """Every zone opens at 18:00: GDAL types a GeoJSON field from its values, and a column of
+    "18:00 开市" alone read as a Time (18:00:00, the words lost) in QGIS and geopandas."""
+    import pyogrio
+
+    for name, x in (("大唐路夜市", 98.30), ("悦西市美食街", 98.32)):
+        zone_factory(name=name, opening_hours="Mo-Su 18:00-22:00",
+                     boundary=MultiPolygon(Polygon.from_bbox((x, 39.8, x + 0.005, 39.805)),
+                                           srid=4326))
+    response = api_client.get("/api/v1/markets.geojson", {"at": "2026-07-01T12:00"})
+    path = tmp_path / "markets.geojson"
+    path.write_bytes(b"".join(response.streaming_content))
+    frame = pyogrio.read_dataframe(path)
+    assert list(frame["status_text"]) == ["今天 18:00 开市", "今天 18:00 开市"]
+    assert list(frame["next_change_text"]) == ["开市后营业至 22:00", "开市后营业至 22:00"]

@@ -140,7 +140,7 @@ def _lines(rule: str, moment: str) -> tuple[str, str | None, str | None]:
         (
             SEASONAL,
             "2026-06-05T12:00",
-            "18:00 开市",
+            "今天 18:00 开市",
             "开市后营业至 次日 01:00",
             "then open until 01:00 (next day)",
         ),
@@ -160,7 +160,13 @@ def _lines(rule: str, moment: str) -> tuple[str, str | None, str | None]:
             "下次开市 明天 18:00",
             "next opens tomorrow 18:00",
         ),
-        (DAILY, "2026-07-01T12:00", "18:00 开市", "开市后营业至 22:00", "then open until 22:00"),
+        (
+            DAILY,
+            "2026-07-01T12:00",
+            "今天 18:00 开市",
+            "开市后营业至 22:00",
+            "then open until 22:00",
+        ),
         # 31 October, 19:00: the last evening; next season starts Thursday 1 July 2027.
         (
             DAILY,

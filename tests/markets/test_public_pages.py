@@ -211,7 +211,7 @@ def test_list_shows_hours_in_words_not_the_rule(zone_factory):
     for expected in (
         "每天 18:00–22:00（7–10月）",
         "节假日延长至 23:30",
-        "18:00 开市",
+        "今天 18:00 开市",
         "开市后营业至 22:00",
         "本季 7–10月",
     ):

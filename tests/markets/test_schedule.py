@@ -335,7 +335,7 @@ def test_chinese_status_texts():
     hours = ZoneHours(opening_hours=SEASONAL)
     with translation.override("zh-hans"):
         assert hours.state_at(at("2026-06-05 19:00")).status_text == "营业中，至 01:00"
-        assert hours.state_at(at("2026-06-05 17:00")).status_text == "18:00 开市"
+        assert hours.state_at(at("2026-06-05 17:00")).status_text == "今天 18:00 开市"
         assert hours.state_at(at("2026-11-02 12:00")).status_text == "季节性休市，5月1日开市"
         suspended = ZoneHours(opening_hours=SEASONAL, status="suspended", status_reason="道路施工")
         assert suspended.state_at(at("2026-06-05 19:00")).status_text == "暂停营业：道路施工"
