@@ -2,7 +2,7 @@
 // Leaflet is a classic script loaded before this module (global L).
 
 import { addBasemap, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
-import { registerWorker, showOfflineNote } from "./pwa.js";
+import { loadedAt, registerWorker, showOfflineNote } from "./pwa.js";
 
 const L = window.L;
 const feature = readJSON("market-data");
@@ -12,7 +12,7 @@ if (feature && node && L) {
   const config = readMapConfig();
   const map = L.map(node, { center: config.center, zoom: 15 });
   const color = feature.properties.open_now ? "#0b6b2e" : "#4a5360";
-  addBasemap(map, config, { legend: { entries: [
+  addBasemap(map, config, { title: { asOf: loadedAt() }, legend: { entries: [
     [legendSwatch("area", color), config.strings?.thisMarket, "this-market"],
   ] } });
   const layer = L.geoJSON(feature, {

@@ -6,7 +6,7 @@
 
 import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
 import { marketPopup } from "./popups.js";
-import { registerWorker, showOfflineNote } from "./pwa.js";
+import { loadedAt, registerWorker, showOfflineNote } from "./pwa.js";
 
 const L = window.L;
 const EARTH_RADIUS_M = 6371008.8; // mean Earth radius (IUGG), metres
@@ -37,7 +37,7 @@ function drawMap() {
   if (!node || !L) return null;
   const config = readMapConfig();
   const map = L.map(node, { center: config.center, zoom: 13 });
-  addBasemap(map, config, { legend: { entries: [
+  addBasemap(map, config, { title: { asOf: loadedAt() }, legend: { entries: [
     [legendSwatch("area", "#0b6b2e"), config.strings?.openNow, "market-open"],
     [legendSwatch("area", "#4a5360"), config.strings?.closedNow, "market-closed"],
   ] } });

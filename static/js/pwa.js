@@ -19,6 +19,14 @@ export function showOfflineNote(template) {
   return true;
 }
 
+/**
+ * When this page's list and hours were made, in words ("2026年7月1日 20:15"): the server wrote
+ * it, so a copy served from the worker's cache keeps the time it was loaded, not the time now.
+ */
+export function loadedAt() {
+  return document.getElementById("offline-note")?.dataset.loaded || undefined;
+}
+
 /** Register the worker; once it controls the page, hand it this page's same-origin files. */
 export function registerWorker() {
   if (!("serviceWorker" in navigator)) return;

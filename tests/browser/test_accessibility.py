@@ -1,4 +1,4 @@
-"""axe-core (vendored from npm, static/vendor/axe-core-*) finds no violation on any main page.
+"""axe-core (vendored from npm, static/vendor/axe-core-*) finds no violation on any page.
 
 Injected with ``page.evaluate`` rather than a <script> tag: the printable map's policy allows
 only its own inline scripts (by hash), and evaluation through the DevTools protocol is not
@@ -50,13 +50,60 @@ def test_no_axe_violations(page, signin, demo_city, size):
     page.goto(page.base_url + "/accounts/login/")
     found = {"/accounts/login/": violations(page)}
     signin("admin", DEMO_PASSWORD)
-    for path, ready in _pages(_ids()):
-        page.goto(page.base_url + path)
+    report = _visit(page, _pages(_ids()), found)
+    assert report == [], "\n".join(report)
+
+
+def _visit(page, pages: list[tuple[str, str]], found: dict[str, list[dict]]) -> list[str]:
+    """Open each (path, what shows it is ready) and run axe; one line per violation found."""
+    for path, ready in pages:
+        response = page.goto(page.base_url + path)
+        assert response.status == 200, path
         page.wait_for_selector(ready, state="attached")
         found[path] = violations(page)
-    report = [
+    return [
         f"{path}: {v['id']} ({v['impact']}) {v['help']}: {v['nodes']}"
         for path, items in found.items()
         for v in items
     ]
+
+
+def _other_pages(ids: dict[str, int]):
+    """Every other page a signed-in administrator reaches from the header and the main pages."""
+    from markets.models import MarketZone
+    from sites.models import LivelihoodWork
+
+    work = LivelihoodWork.objects.filter(geom__isnull=False).order_by("pk").first().pk
+    zone = MarketZone.objects.get(pk=ids["zone"])
+    return [
+        (f"/livelihood/{work}/", "#detail-map[data-ready=true]"),
+        ("/briefing/", "main h1"),
+        ("/staff/projects/", "main h1"),
+        ("/staff/projects/unplaced/", "main h1"),
+        ("/staff/import/", "main h1"),
+        ("/orders/", "main h1"),
+        (f"/orders/new/?project={ids['project']}", "main h1"),
+        ("/staff/markets/", "main h1"),
+        ("/staff/markets/rules/", "main h1"),
+        (f"/staff/markets/{zone.pk}/rules/", "main h1"),
+        ("/staff/markets/new/", ".leaflet-pm-toolbar"),
+        ("/staff/markets/import/", "main h1"),
+        (f"/staff/markets/{zone.pk}/history/", "#history-map[data-ready=true]"),
+        ("/staff/changesets/", "main h1"),
+        ("/staff/reports/", "main h1"),
+        (f"/markets/{zone.pk}/report/", "main h1"),
+        ("/reports/", "main h1"),
+        ("/ogcapi/", "main h1, h1"),
+        ("/ogcapi/collections/markets/items", "h1"),
+        ("/accounts/password_change/", "main h1"),
+    ]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_no_axe_violations_on_the_other_pages(page, signin, demo_city):
+    page.set_viewport_size(SIZES["desktop"])
+    page.goto(page.base_url + "/accounts/login/")
+    signin("admin", DEMO_PASSWORD)
+    report = _visit(page, _other_pages(_ids()), {})
     assert report == [], "\n".join(report)

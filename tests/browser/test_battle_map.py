@@ -94,7 +94,7 @@ def test_submit_a_progress_report_and_see_the_map_change(page, login, project_fa
     page.fill("#id_actual_start", "2026-06-10")
     page.click("#report-form button[type=submit]")
     page.wait_for_selector(".message-success")
-    assert "1500" in page.inner_text("#reports-table")
+    assert "1,500 万元" in page.inner_text("#reports-table")
 
     page.goto(page.base_url + "/?stage=construction")
     page.wait_for_function("() => window.portalMap && window.portalMap.params?.projects?.stage")

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
+from geo import numbers
 from sites.models import ProgressReport, Project
 from tests.conftest import DEMO_PASSWORD
 
@@ -87,8 +88,10 @@ def test_department_staff_report_on_their_project_and_not_on_anothers(
     assert Decimal(page.locator("dd.completed").get_attribute("data-wan")) == invested
     first = page.locator("#reports-table tbody tr").first
     cells = first.locator("td").all_inner_texts()
-    assert cells[0] == month
-    assert Decimal(cells[2]) == invested
+    today = timezone.localdate()
+    assert cells[0] == f"{today.year}年{today.month}月"
+    assert Decimal(first.locator("td").nth(2).get_attribute("data-wan")) == invested
+    assert cells[2] == numbers.money(invested, language="zh-hans")
     assert cells[4] == "设备安装完成"
     assert cells[5].startswith("dept")
     report = ProgressReport.objects.get(project_id=pk, month=dt.date.fromisoformat(month + "-01"))

@@ -32,7 +32,8 @@ def test_offline_reload_shows_the_cached_list_with_its_time(page, zone_factory):
     page.wait_for_selector("body[data-markets-ready='true']")
     assert page.locator("#offline-note").is_hidden()
     loaded = page.locator("#offline-note").get_attribute("data-loaded")
-    assert re.fullmatch(r"\d\d:\d\d", loaded)
+    # The day too: a list loaded last night must not read as tonight's.
+    assert re.fullmatch(r"20\d\d年\d{1,2}月\d{1,2}日 \d\d:\d\d", loaded), loaded
 
     page.context.set_offline(True)
     page.reload()
@@ -40,11 +41,13 @@ def test_offline_reload_shows_the_cached_list_with_its_time(page, zone_factory):
     note = page.locator("#offline-note")
     assert note.is_visible()
     assert note.inner_text() == f"当前离线：列表与营业时间更新于 {loaded}。"
+    # The map's title says the same moment, not the time the phone reopened the page.
+    assert page.locator("#markets-map .map-as-of").inner_text() == f"数据截至 {loaded}"
     names = page.eval_on_selector_all(".market-item", "els => els.map(e => e.dataset.name)")
     assert names == ["大唐路夜市", "悦西市美食街"]
     first = page.locator(".market-item").first
     assert "每天 18:00–22:00（7–10月）" in first.inner_text()
-    assert "18:00 开市" in first.inner_text()
+    assert "今天 18:00 开市" in first.inner_text()
     assert "开市后营业至 22:00" in first.inner_text()
     # The map still draws the zones from the cached page's data (Leaflet from the cache).
     assert page.locator("#markets-map path.market-zone").count() == 2

@@ -71,3 +71,41 @@ def test_milestone_table_says_planned_date_not_in_planning(livelihood_factory):
     html = Client().get(f"/livelihood/{work.pk}/").content.decode()
     assert '<th scope="col">计划时间</th><th scope="col">实际时间</th>' in html
     assert '<th scope="col">计划中</th>' not in html
+
+
+
+def _rows(html: str, table_id: str) -> list[list[str]]:
+    """The body rows of <table id=table_id>, each as its cells' text."""
+    table = re.search(rf'<table[^>]*id="{table_id}".*?<tbody>(.*?)</tbody>', html, re.S)
+    assert table, table_id
+    rows = re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in rows]
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in row] for row in cells]
+
+
+@pytest.mark.django_db
+def test_report_and_history_tables_read_money_months_and_times(project_factory, user_factory):
+    from sites.services import progress_report_submit
+
+    project = project_factory(
+        stage="construction", actual_start=dt.date(2026, 3, 1), percent_complete=Decimal("10")
+    )
+    office = user_factory("project_office", username="office1")
+    progress_report_submit(
+        project=project,
+        month=dt.date(2026, 4, 1),
+        stage="construction",
+        completed_investment=Decimal("125000"),  # 12.5 亿元
+        percent_complete=Decimal("41"),
+        user=office,
+        note="主体封顶",
+    )
+    client = Client()
+    client.force_login(office)
+    html = client.get(f"/projects/{project.pk}/").content.decode()
+    [report] = _rows(html, "reports-table")
+    assert report[:5] == ["2026年4月", "在建", "12.5 亿元", "41.0%", "主体封顶"]
+    assert re.fullmatch(r"office1 · 20\d\d年\d{1,2}月\d{1,2}日 \d\d:\d\d", report[5]), report[5]
+    history = _rows(html, "history-table")
+    assert history[0][4:] == ["12.5 亿元", "41.0%"]
+    assert re.fullmatch(r"20\d\d年\d{1,2}月\d{1,2}日 \d\d:\d\d", history[0][0]), history[0][0]
