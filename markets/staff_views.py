@@ -132,6 +132,8 @@ def _editor_strings() -> dict:
         "loading": _("Loading…"),
         "loadFailed": _("Could not load the zone."),
         "otherZones": _("Other zones"),
+        # %(n)s: how many other zones and project sites the map shows in its view.
+        "nearbyCount": _("(%(n)s)"),
         "sites": _("Project sites"),
         "districts": _("Districts"),
         "ghost": _("Your unsaved shape"),
@@ -173,6 +175,7 @@ def _page_config(zone: MarketZone | None, draft: int | None = None) -> dict:
         "rulesUrlPattern": url_pattern("market-rules"),
         "historyUrl": reverse("market-history", args=[zone.pk]) if zone else None,
         "projectsUrl": reverse("api-projects"),
+        "projectUrlPattern": url_pattern("project-detail"),
         "minM2PerStall": settings.MARKET_MIN_M2_PER_STALL,
         "districts": _districts_geojson(),
         "strings": _editor_strings(),

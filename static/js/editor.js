@@ -7,6 +7,7 @@
 // window.zoneEditor exposes the map and a few read-outs for tests and the browser console.
 
 import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
+import { installNearbyTable } from "./nearby_table.js";
 import { fillPattern } from "./urls.js";
 import { failureMessage, request, write } from "./write.js";
 
@@ -480,7 +481,15 @@ window.zoneEditor = {
   },
 };
 
-Promise.all([loadZone(), loadContext()]).finally(() => {
+// The other zones and project sites in view, as a table under the map (keyboard, reader).
+const nearby = installNearbyTable(map, document.getElementById("nearby-list"), [
+  { layer: context.zones, label: S.otherZones, state: (f) => f.properties.status_label,
+    href: (f) => fillPattern(config.editUrl, { id: f.id }) },
+  { layer: context.sites, label: S.sites, state: (f) => f.properties.stage_label,
+    href: (f) => fillPattern(config.projectUrlPattern, { id: f.id }) },
+], { count: S.nearbyCount });
+
+Promise.all([loadZone(), loadContext().then(() => nearby())]).finally(() => {
   updateReadout();
   document.getElementById("editor-map").dataset.ready = "true";
 });

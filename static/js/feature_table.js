@@ -5,14 +5,12 @@
 
 import { detailUrl, LAYER_NAMES } from "./map.js";
 import { onPortalMap, templateControl } from "./map_controls.js";
+import { format } from "./text.js";
 const strings = (() => {
   const node = document.getElementById("feature-list-strings");
   return node ? JSON.parse(node.textContent) : {};
 })();
 
-function format(template, values) {
-  return template.replace(/%\((\w+)\)s/g, (_m, key) => String(values[key]));
-}
 
 function state(layer, props) {
   if (layer === "projects") return props.stage_label || "";
