@@ -96,6 +96,42 @@ def _other_pages(ids: dict[str, int]):
         ("/ogcapi/", "main h1, h1"),
         ("/ogcapi/collections/markets/items", "h1"),
         ("/accounts/password_change/", "main h1"),
+        *_record_pages(ids),
+    ]
+
+
+def _record_pages(ids: dict[str, int]):
+    """The pages of one supervision order, one changeset and one public report (the demo city
+    has none of them): made here as their people make them, through the services."""
+    from django.contrib.auth.models import User
+
+    from markets.changesets.services import changeset_add_edit, changeset_create
+    from markets.models import MarketZone
+    from markets.reports.services import report_create
+    from sites.models import Project
+    from sites.orders.services import order_issue
+
+    zone = MarketZone.objects.get(pk=ids["zone"])
+    order = order_issue(
+        user=User.objects.get(username="office"), subject="加快施工进度",
+        requirement="本月底前提交整改方案", project=Project.objects.get(pk=ids["project"]),
+    )
+    urban = User.objects.get(username="urban")
+    draft = changeset_create(user=urban, comment="更新联系电话")
+    changeset_add_edit(changeset=draft, user=urban, kind="update", zone=zone,
+                       base_version=zone.version, fields={"contact": "0937-8888888"})
+    report = report_create(zone=zone, category="litter", text="散场后垃圾未清理")
+    # A project that came without coordinates (待落图), for the placement queue and its map.
+    unplaced = Project.objects.get(pk=ids["project"])
+    unplaced.pk, unplaced.geom = None, None
+    unplaced.code, unplaced.name = "DEMO-UNPLACED", "待落图项目"
+    unplaced.save()
+    return [
+        (f"/orders/{order.pk}/", "main h1"),
+        (f"/staff/changesets/{draft.pk}/", "main h1"),
+        (f"/reports/{report.code}/", "main h1"),
+        ("/staff/reports/", "main h1"),  # with the report in its list and on its map
+        ("/staff/projects/unplaced/", "#place-map.leaflet-container"),
     ]
 
 

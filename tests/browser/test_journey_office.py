@@ -117,7 +117,7 @@ def test_project_office_journey(page, signin, demo_city, tmp_path):
     a = Project.objects.get(code="J-002")
     b = Project.objects.get(code="J-003")
     with page.expect_navigation():
-        page.click(f"#unplaced-{a.pk} h3 a")
+        page.click(f"#unplaced-{a.pk} h2 a")
     assert "尚未落图" in page.inner_text("#detail-unplaced")
     assert page.locator("#detail-map").count() == 0
     page.screenshot(path="/tmp/h3-project-unplaced.png", full_page=True)
