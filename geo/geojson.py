@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import psycopg2.extensions
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import (
     BooleanField,
@@ -199,10 +200,13 @@ def feature_collection(
     The rows arrive as bytes (no decoding into Python strings) and are joined once here:
     cheaper than string_agg, which copies the growing text on the server at every doubling.
     """
-    rows_sql, params = features_sql(
-        queryset, geom=geom, properties=properties, computed=computed
-    )
     head = dumps({"type": "FeatureCollection", **(members or {})})[:-1] + ',"features":['
+    try:
+        rows_sql, params = features_sql(
+            queryset, geom=geom, properties=properties, computed=computed
+        )
+    except EmptyResultSet:  # a queryset Django knows is empty (pk__in=[]) compiles no SQL
+        return head.encode() + b"]}"
     # connections[queryset.db]: the router's choice (the read replica for anonymous reads).
     with connections[queryset.db].cursor() as cursor:
         raw = cursor.cursor  # the driver's cursor, to read text columns as bytes
@@ -225,9 +229,12 @@ def feature(
     computed: Computed | None = None,
 ) -> str | None:
     """One Feature as JSON text, or None when the queryset is empty."""
-    rows_sql, params = features_sql(
-        queryset[:1], geom=geom, properties=properties, computed=computed
-    )
+    try:
+        rows_sql, params = features_sql(
+            queryset[:1], geom=geom, properties=properties, computed=computed
+        )
+    except EmptyResultSet:
+        return None
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(f"SELECT f.feature::text FROM ({rows_sql}) f", params)
         row = cursor.fetchone()
@@ -242,9 +249,12 @@ def feature_dicts(
     computed: Computed | None = None,
 ) -> list[dict]:
     """Features as dicts, for layers whose properties Python completes (e.g. market hours)."""
-    rows_sql, params = features_sql(
-        queryset, geom=geom, properties=properties, computed=computed
-    )
+    try:
+        rows_sql, params = features_sql(
+            queryset, geom=geom, properties=properties, computed=computed
+        )
+    except EmptyResultSet:
+        return []
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(f"SELECT f.feature::text FROM ({rows_sql}) f", params)
         return [json.loads(row[0]) for row in cursor.fetchall()]

@@ -68,7 +68,9 @@ def test_pages_link_the_manifest_and_carry_the_offline_note(zone_factory):
         html = Client().get(url).content.decode()
         assert '<link rel="manifest" href="/markets/manifest.webmanifest">' in html
         assert re.search(
-            r'id="offline-note"[^>]*data-served="network" data-loaded="\d\d:\d\d"', html
+            r'id="offline-note"[^>]*data-served="network" '
+            r'data-loaded="20\d\d年\d{1,2}月\d{1,2}日 \d\d:\d\d"',
+            html,
         )
 
 
