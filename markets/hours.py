@@ -170,10 +170,6 @@ HOURS_PARAMS = (
 )
 
 
-def parse_hours_filters(params: Mapping[str, str]) -> HoursFilters:
-    return HoursFilters(**validate_query(params, HOURS_PARAMS))
-
-
 def hours_of(
     props: Mapping[str, object], *, closures: list[ClosureSpan], calendar: HolidayCalendar
 ) -> ZoneHours:

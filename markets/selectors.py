@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -13,7 +13,7 @@ from django.db.models import CharField, F, FloatField, Func, QuerySet
 from django.db.models.functions import Cast, Round
 
 from geo import geojson
-from geo.api.params import BBOX, LIST, QueryParam, validate_query
+from geo.api.params import BBOX, LIST, QueryParam
 from geo.filters import bbox_polygon, parse_choices
 from geo.geojson import LocalISO, choice_label
 from geo.models import Department, District
@@ -53,10 +53,6 @@ def zone_params(*, staff: bool) -> tuple[QueryParam, ...]:
                    "comma-separated statuses (staff also proposed, retired)", kind=LIST,
                    choices=statuses),
     )
-
-
-def parse_zone_filters(params: Mapping[str, str], *, staff: bool) -> ZoneFilters:
-    return ZoneFilters(**validate_query(params, zone_params(staff=staff)))
 
 
 def visible_zones(*, staff: bool) -> QuerySet[MarketZone]:

@@ -61,8 +61,10 @@ def public_list(request: HttpRequest) -> HttpResponse:
         open_now=True if when == "now" else None,
         open_tonight=True if when == "tonight" else None,
     )
-    features = hours.with_hours(selectors.zone_features(filters, staff=False), hours_filters)
-    hours.hide_rule(features)  # the page's JSON is public: words, not the raw OSM string
+    # The page's JSON is public: words, not the raw OSM string.
+    features = hours.hours_for(
+        selectors.zone_features(filters, staff=False), hours_filters, staff=False
+    )
     at_param = request.GET.get("at", "") if status == 200 else ""
     query = {"at": at_param} if at_param else {}
     for feature in features:

@@ -31,7 +31,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from geo.exports import labels
-from geo.exports.streaming import stream_features
+from geo.exports.streaming import Finish, stream_features
+from geo.geojson import Computed
 
 WGS84 = "EPSG:4326"
 AS_OF = "data_as_of"
@@ -67,14 +68,15 @@ class Table:
 
 def load_table(
     queryset: QuerySet, *, geom: str, properties: dict, name: str, as_of: dt.datetime,
-    computed=None, finish=None, columns: Mapping[str, str] | None = None,
+    computed: Computed | None = None, finish: Finish | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> Table:
     """Run the layer's SQL once and gather its features with a representative point (lon/lat).
 
     ``computed``/``finish`` add the layer's other members (``Prepared``); ``columns`` names the
     ones written, in order, with the dtype of those not in ``properties`` (default: these).
     """
-    columns = dict(columns) if columns is not None else {name: "" for name in properties}
+    dtype_of = dict(columns) if columns is not None else dict.fromkeys(properties, "")
     props = dict(properties)
     # ST_PointOnSurface: a point guaranteed on the feature (a centroid may fall outside it).
     props["lon"] = _X(PointOnSurface(geom))
@@ -93,21 +95,20 @@ def load_table(
             records.append(row)
             shape = feature["geometry"]
             geoms.append(None if shape is None else shapely.from_geojson(json.dumps(shape)))
-    written = list(columns)
+    written = list(dtype_of)
     stamp = as_of.isoformat()
     frame = pd.DataFrame.from_records(records, columns=[*written, "lon", "lat"])
     if not records:
         dtypes = _column_dtypes(queryset, properties)
         frame = frame.astype(
-            {c: dtypes[c] if c in dtypes else (columns[c] or "str") for c in written}
+            {c: dtypes[c] if c in dtypes else (dtype_of[c] or "str") for c in written}
             | {"lon": "float64", "lat": "float64"}
         )
     frame.insert(len(written), AS_OF, stamp)
-    columns = [*written, AS_OF, "lon", "lat"]
     gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
     return Table(
         name=name,
-        columns=columns,
+        columns=[*written, AS_OF, "lon", "lat"],
         frame=gdf,
         as_of=as_of,
         geom_type=queryset.model._meta.get_field(geom).geom_type,

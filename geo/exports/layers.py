@@ -77,10 +77,6 @@ class Layer:
         """The same from filters already parsed (a page's, the printable map's)."""
         return Prepared(self, staff, parsed, self.queryset(parsed, staff))
 
-    def select(self, params: Mapping[str, str], *, staff: bool) -> QuerySet:
-        """The layer's rows for these list filters (ValidationError on a bad filter)."""
-        return self.prepare(params, staff=staff).queryset
-
 
 @dataclass(frozen=True)
 class Prepared:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import ValidationError
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
@@ -9,7 +11,6 @@ from rest_framework.views import APIView
 
 from geo.api import body_cache, conditional
 from geo.api.responses import geojson_response
-from geo.geojson import dumps
 from geo.page_cache import clock_minute
 from geo.roles import is_staff_reader
 from markets import hours, hours_text, schedule, selectors
@@ -50,16 +51,11 @@ class ZoneDetailView(APIView):
     def get(self, request, pk: int):
         staff = is_staff_reader(request.user)
         prepared = MARKETS.prepare({"at": request.query_params.get("at", "")}, staff=staff)
-        found = prepared.narrowed(prepared.queryset.filter(pk=pk)).features()
-        if not found:
+        text = prepared.feature(pk)
+        if text is None:
             raise NotFound()
-        feature = found[0]
-        return geojson_response(
-            request,
-            dumps(feature),
-            etag=str(feature["properties"]["version"]),
-            allow_not_modified=False,
-        )
+        version = json.loads(text)["properties"]["version"]
+        return geojson_response(request, text, etag=str(version), allow_not_modified=False)
 
 
 class ZoneScheduleView(APIView):
