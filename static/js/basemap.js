@@ -289,14 +289,29 @@ export function legendSwatch(shape, color = "", dash = null) {
   return span;
 }
 
+let legendTitles = 0;
+
+/**
+ * A legend section's title and its list, the list named by the title. A title, not a heading:
+ * a map sits under an h1 on some pages and an h2 on others, and a heading level fixed here
+ * broke the page's outline on those (axe-core's heading-order).
+ */
+export function legendList(text) {
+  const title = document.createElement("p");
+  title.className = "legend-title";
+  title.id = `legend-title-${++legendTitles}`;
+  title.textContent = text;
+  const list = document.createElement("ul");
+  list.setAttribute("aria-labelledby", title.id);
+  return { title, list };
+}
+
 /** The context layers' legend section (city, districts, river, main roads). */
 export function contextLegendSection() {
   const strings = configStrings();
   const section = document.createElement("section");
   section.dataset.legendLayer = "context";
-  const heading = document.createElement("h3");
-  heading.textContent = strings.context || "Context";
-  const list = document.createElement("ul");
+  const { title: heading, list } = legendList(strings.context || "Context");
   for (const [key, shape] of [["city", "city"], ["district", "district"], ["river", "river"],
     ["main_road", "road"]]) {
     const item = document.createElement("li");
@@ -328,12 +343,9 @@ export function addLegend(map, { title = "", entries = [] } = {}) {
     if (entries.length) {
       const section = document.createElement("section");
       section.dataset.legendLayer = "features";
-      if (title) {
-        const heading = document.createElement("h3");
-        heading.textContent = title;
-        section.append(heading);
-      }
-      const list = document.createElement("ul");
+      const { title: heading, list } = legendList(title);
+      if (!title) list.removeAttribute("aria-labelledby");
+      else section.append(heading);
       for (const [swatch, text, key] of entries) {
         const item = document.createElement("li");
         if (key) item.dataset.legend = key;

@@ -4,7 +4,7 @@
 // and on window.portalMap, which is set once the first load has finished.
 
 import {
-  addBasemap, addMapTitle, asOfText, bboxToBounds, contextLegendSection, legendSwatch, readJSON,
+  addBasemap, addMapTitle, asOfText, bboxToBounds, contextLegendSection, legendList, legendSwatch, readJSON,
   readMapConfig,
 } from "./basemap.js";
 import { date as dateText, money, percent } from "./numbers.js";
@@ -376,9 +376,8 @@ function lightSection(features) {
   }
   const section = document.createElement("section");
   section.dataset.legendLayer = "projects-light";
-  const heading = document.createElement("h3");
-  heading.textContent = readMapConfig().strings?.outlineLight || "Outline: status light";
-  const list = document.createElement("ul");
+  const { title: heading, list } = legendList(
+    readMapConfig().strings?.outlineLight || "Outline: status light");
   for (const light of Object.keys(LIGHT_COLORS)) {
     if (!labels[light]) continue;
     const item = document.createElement("li");
@@ -416,13 +415,11 @@ function ordersSection() {
   return section;
 }
 
-/** One layer's legend section: a heading and a swatch per colour of `palette`. */
+/** One layer's legend section: a title and a swatch per colour of `palette`. */
 function legendSection(layerName, palette, catalogue, title, prefix = layerName) {
   const section = document.createElement("section");
   section.dataset.legendLayer = layerName;
-  const heading = document.createElement("h3");
-  heading.textContent = title;
-  const list = document.createElement("ul");
+  const { title: heading, list } = legendList(title);
   for (const [code, color] of Object.entries(palette.colors)) {
     const item = document.createElement("li");
     item.dataset.legend = `${prefix}-${code}`;
