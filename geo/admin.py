@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.contrib.gis.admin import GISModelAdmin
+from django.forms import MultiWidget
+from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
@@ -41,6 +45,46 @@ class AuditedHistoryAdmin(SimpleHistoryAdmin):
 
 class MapHistoryAdmin(AuditedHistoryAdmin, MapAdmin):
     """MapAdmin with the history views."""
+
+
+def _name_widget(widget, name) -> None:
+    """Give ``widget`` (and the inputs inside it) the accessible name ``name``."""
+    widget = getattr(widget, "widget", widget)  # inside a RelatedFieldWidgetWrapper
+    if isinstance(widget, AdminSplitDateTime):
+        date, time = widget.widgets
+        date.attrs["aria-label"] = format_lazy("{} · {}", name, _("Date"))
+        time.attrs["aria-label"] = format_lazy("{} · {}", name, _("Time"))
+    elif isinstance(widget, MultiWidget):
+        for part in widget.widgets:
+            part.attrs["aria-label"] = name
+    else:
+        widget.attrs["aria-label"] = name
+
+
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """An inline formset whose "delete" boxes carry their name (the column heads them only)."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            _name_widget(form.fields["DELETE"].widget, capfirst(form.fields["DELETE"].label))
+
+
+class LabelledTabularInline(admin.TabularInline):
+    """A tabular inline whose inputs carry their column's name.
+
+    Django's tabular rows have no <label>: the column heading names a cell for the eye only,
+    and a screen reader hears "edit text" in each (axe-core: label, select-name). Each input
+    gets its column's name as aria-label; a date and time pair says which half it is.
+    """
+
+    formset = LabelledInlineFormSet
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            _name_widget(field.widget, capfirst(field.label))
+        return field
 
 
 @admin.register(Department)

@@ -282,8 +282,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # No online validator badge (it would call validator.swagger.io).
-    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # No online validator badge (it would call validator.swagger.io). No deep links: they put
+    # a link inside each operation's toggle button, a control in a control that keyboards and
+    # screen readers cannot reach apart (axe-core: nested-interactive).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False, "validatorUrl": None},
     # Security and error answers per operation, as the server gives them (geo.api.schema_hooks).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from geo.admin import MapHistoryAdmin
+from geo.admin import LabelledTabularInline, MapHistoryAdmin
 from markets import services
 from markets.models import (
     CalendarException,
@@ -118,7 +118,7 @@ class MarketZoneAdminForm(forms.ModelForm):
         return cleaned
 
 
-class ClosureInline(admin.TabularInline):
+class ClosureInline(LabelledTabularInline):
     model = Closure
     extra = 0
     fields = ["start", "end", "reason", "created_by"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from geo.admin import MapHistoryAdmin
+from geo.admin import LabelledTabularInline, MapHistoryAdmin
 from sites.models import Blocker, LivelihoodWork, Milestone, ProgressReport, Project
 from sites.orders.models import OrderAttachment, OrderReply, SupervisionOrder
 
 
-class ProgressReportInline(admin.TabularInline):
+class ProgressReportInline(LabelledTabularInline):
     model = ProgressReport
     extra = 0
     fields = [
@@ -26,7 +26,7 @@ class ProgressReportInline(admin.TabularInline):
     ordering = ["-month"]
 
 
-class BlockerInline(admin.TabularInline):
+class BlockerInline(LabelledTabularInline):
     model = Blocker
     extra = 0
     fields = ["kind", "description", "raised_on", "resolved", "resolved_on"]
@@ -136,7 +136,7 @@ class BlockerAdmin(MapHistoryAdmin):
     autocomplete_fields = ["project"]
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(LabelledTabularInline):
     model = Milestone
     extra = 0
     fields = ["seq", "name", "planned_date", "actual_date"]

@@ -55,6 +55,12 @@ LIGHT_SYMBOLS = {lights.GREEN: "✓", lights.YELLOW: "!", lights.RED: "✕"}
 MILESTONE_COLORS = {
     selectors.ON_TIME: "#188038", selectors.LATE: "#f9ab00", selectors.DONE: "#1a62c9"
 }
+# A work's progress is not told by colour alone either: late is dashed, done dotted, and the
+# legend gives the live map's symbols.
+MILESTONE_DASHES = {selectors.ON_TIME: "", selectors.LATE: "6 3", selectors.DONE: "1 4"}
+MILESTONE_BORDERS = {selectors.ON_TIME: "solid", selectors.LATE: "dashed",
+                     selectors.DONE: "dotted"}
+MILESTONE_SYMBOLS = {selectors.ON_TIME: "✓", selectors.LATE: "!", selectors.DONE: "◆"}
 LIVELIHOOD_COLOR = "#8e24aa"
 UNKNOWN_COLOR = "#555f6b"
 
@@ -204,6 +210,7 @@ class PlainGeoJson(MacroElement):
                 var point = /Point/.test(type);
                 {%- if this.outline %}
                 return {color: c, weight: point ? 4 : 3, fillColor: point ? "#fff" : c,
+                        dashArray: feature.properties.dash || null,
                         fillOpacity: point ? 0.9 : 0.15, className: css};
                 {%- else %}
                 var dash = feature.properties.dash;
@@ -456,7 +463,8 @@ def _legend(staff: bool, context_layers: set[str]) -> str:
         labels = selectors.milestone_light_labels()
         works = _legend_group(
             _("Livelihood works: milestone progress"),
-            [(MILESTONE_COLORS[k], str(labels[k])) for k in selectors.MILESTONE_LIGHTS],
+            [(MILESTONE_COLORS[k], str(labels[k]), MILESTONE_BORDERS[k], MILESTONE_SYMBOLS[k])
+             for k in selectors.MILESTONE_LIGHTS],
             outline=True,
         )
     else:
@@ -642,7 +650,9 @@ def battle_map_html(filters: selectors.SiteFilters, *, staff: bool,
         (lambda p: LIGHT_DASHES.get(p.get("light"), "")) if staff else None,
     )
     drawn_works = _drawn(works, work_color,
-                         lambda p: _popup_html(p["name"], _work_popup_rows(p, staff)))
+                         lambda p: _popup_html(p["name"], _work_popup_rows(p, staff)),
+                         (lambda p: MILESTONE_DASHES.get(p.get("milestone_light"), ""))
+                         if staff else None)
 
     context = ContextLayers().add_to(fmap)  # first: under the features
     project_layer = folium.FeatureGroup(name=_("Key projects"))

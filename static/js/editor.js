@@ -7,6 +7,7 @@
 // window.zoneEditor exposes the map and a few read-outs for tests and the browser console.
 
 import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
+import { nameToolButtons } from "./geoman_names.js";
 import { installNearbyTable } from "./nearby_table.js";
 import { fillPattern } from "./urls.js";
 import { failureMessage, request, write } from "./write.js";
@@ -89,12 +90,7 @@ map.pm.addControls({
   removalMode: true,
   rotateMode: false,
 });
-// Geoman's buttons are links with only an icon and a title on their parent: give each its
-// name, or screen readers announce "link" six times (axe-core: link-name, serious).
-for (const button of map.getContainer().querySelectorAll(".leaflet-buttons-control-button")) {
-  const name = button.closest("[title]")?.getAttribute("title");
-  if (name) button.setAttribute("aria-label", name);
-}
+nameToolButtons(map);
 
 // Leaflet puts a string tooltip in as HTML; names are typed by staff, so hand it a text node.
 function textLabel(text) {

@@ -3,6 +3,7 @@
 // Leaflet and Leaflet-Geoman are classic scripts loaded before this module (global L).
 
 import { addBasemap, bboxToBounds, readJSON } from "./basemap.js";
+import { nameToolButtons } from "./geoman_names.js";
 
 const L = window.L;
 
@@ -146,6 +147,7 @@ export function initWidget(root) {
     pathOptions: SHAPE_STYLE,
   });
   map.pm.addControls(drawControls(rules, disabled));
+  nameToolButtons(map);
 
   map.on("pm:create", ({ layer }) => {
     if (!rules.multiple) {

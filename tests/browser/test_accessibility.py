@@ -143,3 +143,84 @@ def test_no_axe_violations_on_the_other_pages(page, signin, demo_city):
     signin("admin", DEMO_PASSWORD)
     report = _visit(page, _other_pages(_ids()), {})
     assert report == [], "\n".join(report)
+
+
+def _admin_pages(ids: dict[str, int]):
+    """The Django admin an administrator works in: the index, a list, the change forms with
+    a geometry widget and inlines (closures' date and time, reports, milestones), a record's
+    history, the latest changes, and the API's Swagger UI."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from django.contrib.auth.models import User
+
+    from markets.models import MarketZone
+    from markets.services import closure_create
+    from sites.models import LivelihoodWork
+
+    zone = MarketZone.objects.get(pk=ids["zone"])
+    # One closure, so the zone's form shows the inline's date and time inputs.
+    start = dt.datetime(2026, 12, 24, 18, tzinfo=ZoneInfo("Asia/Shanghai"))
+    closure_create(zone=zone, start=start, end=start + dt.timedelta(hours=8),
+                   reason="道路施工临时关闭", user=User.objects.get(username="urban"))
+    work = LivelihoodWork.objects.order_by("pk").first().pk
+    return [
+        ("/admin/", "#content h1"),
+        ("/admin/markets/marketzone/", "#changelist"),
+        (f"/admin/markets/marketzone/{zone.pk}/change/", ".leaflet-pm-toolbar"),
+        (f"/admin/markets/marketzone/{zone.pk}/history/", "#content h1"),
+        ("/admin/markets/marketzone/add/", ".leaflet-pm-toolbar"),
+        (f"/admin/sites/project/{ids['project']}/change/", ".leaflet-pm-toolbar"),
+        (f"/admin/sites/livelihoodwork/{work}/change/", ".leaflet-pm-toolbar"),
+        ("/admin/markets/calendarexception/", "#changelist"),
+        ("/admin/audit/", "#content h1"),
+        ("/api/docs/", ".swagger-ui .opblock"),
+    ]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_no_axe_violations_in_the_admin(page, signin, demo_city):
+    page.set_viewport_size(SIZES["desktop"])
+    page.goto(page.base_url + "/accounts/login/")
+    signin("admin", DEMO_PASSWORD)
+    report = _visit(page, _admin_pages(_ids()), {})
+    assert report == [], "\n".join(report)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_admin_inputs_are_named_as_their_columns_and_stay_so_in_added_rows(
+        page, signin, demo_city):
+    """What a screen reader hears in the zone's closures table, and in a row added to it."""
+    page.set_viewport_size(SIZES["desktop"])
+    page.goto(page.base_url + "/accounts/login/")
+    signin("admin", DEMO_PASSWORD)
+    zone = _ids()["zone"]
+    page.goto(page.base_url + f"/admin/markets/marketzone/{zone}/change/")
+    page.wait_for_selector(".leaflet-pm-toolbar")
+    page.get_by_role("button", name="添加另一个 临时闭市").click()
+    row = page.locator("#closures-group tr.dynamic-closures").last
+    assert row.get_by_role("textbox", name="开始 · 日期").count() == 1
+    assert row.get_by_role("textbox", name="开始 · 时间").count() == 1
+    assert row.get_by_role("textbox", name="结束 · 日期").count() == 1
+    assert row.get_by_role("textbox", name="原因").count() == 1
+    # select2's combobox, empty, is named by its column (and by its value once one is chosen).
+    assert row.get_by_role("combobox", name="创建人").count() == 1
+    # The Geoman tools of the admin's geometry widget have names, as in the editor.
+    tools = page.locator(".leaflet-pm-toolbar .leaflet-buttons-control-button")
+    names = [tools.nth(i).get_attribute("aria-label") for i in range(tools.count())]
+    assert names == ["绘制长方形", "绘制多边形", "编辑图层", "拖拽图层", "剪切图层", "删除图层"]
+    found = {"zone form, row added": violations(page)}
+    page.goto(page.base_url + "/api/docs/")
+    page.wait_for_selector(".swagger-ui .opblock")
+    # An operation opened and the schemas section, as someone reading the API opens them.
+    page.locator(".opblock-summary-control").first.click()
+    page.wait_for_selector(".opblock-body")
+    found["/api/docs/, an operation open"] = violations(page)
+    page.locator(".try-out__btn").first.click()
+    page.wait_for_selector(".execute")
+    found["/api/docs/, trying it out"] = violations(page)
+    report = [f"{where}: {v['id']} ({v['impact']}) {v['help']}: {v['nodes']}"
+              for where, items in found.items() for v in items]
+    assert report == [], "\n".join(report)

@@ -71,10 +71,10 @@ def test_staff_file_draws_every_feature_offline(file_page, city_sites, user_fact
     assert page.inner_text(".bm-title h1") == "重点项目挂图作战图"
     assert "数据截至 2026年6月30日" in page.inner_text(".bm-title")
     # Each colour explained: projects by their light (with its symbol: never colour alone),
-    # livelihood works by milestone progress.
+    # livelihood works by milestone progress (with the live map's symbols as well).
     assert legend_lines(page) == [
-        "重点项目：状态灯", "✓绿灯", "!黄灯", "✕红灯", "民生项目：节点进度", "按期", "滞后",
-        "已完成"]
+        "重点项目：状态灯", "✓绿灯", "!黄灯", "✕红灯", "民生项目：节点进度", "✓按期", "!滞后",
+        "◆已完成"]
     check_layout(page)
     if viewport["width"] == 390:
         page.screenshot(path="/tmp/h2-printmap-staff-390.png")

@@ -218,6 +218,18 @@ def test_a_light_is_not_told_by_colour_alone(projects, user_factory):
         ("#b3261e", "dotted", "✕", "Red"),
     ]
     assert re.search(r'"dash": "1\.5 2\.5"', text)
+    # Livelihood works likewise: a ring per milestone progress, with its outline and symbol.
+    works = re.findall(
+        r"<li><span class='bm-swatch bm-ring bm-lit' style='border-color:(#[0-9a-f]{6});"
+        r"background:#fff;border-style:(\w+)'></span><span class='bm-symbol' "
+        r"style='color:#[0-9a-f]{6}' aria-hidden='true'>(.)</span>([^<]+)</li>",
+        text,
+    )
+    assert works == [
+        ("#188038", "solid", "✓", "On time"),
+        ("#f9ab00", "dashed", "!", "Late"),
+        ("#1a62c9", "dotted", "◆", "Done"),
+    ]
     # The public map colours by stage: no light outlines there.
     assert '"dash"' not in _get(Client(HTTP_ACCEPT_LANGUAGE="en"))
 
