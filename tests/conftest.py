@@ -356,3 +356,17 @@ def demo_city(transactional_db, settings):
     settings.DEBUG = True
     call_command("load_demo", stdout=io.StringIO())
     settings.DEBUG = False
+
+
+
+_SESSION_STARTED = time.time()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say where this run's screenshots are (tests/browser/test_screenshots.py), for review."""
+    from tests.browser.test_screenshots import SHOTS
+
+    sheet = SHOTS / "index.html"
+    if sheet.exists() and sheet.stat().st_mtime >= _SESSION_STARTED:
+        count = len(list(SHOTS.glob("*.png")))
+        terminalreporter.write_line(f"screenshots for review: {sheet} ({count} images)")

@@ -9,6 +9,7 @@ var/screenshots/<page>-<size>.png (README, "Screenshots").
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,40 @@ def test_main_pages(page, signin, demo_city, size):
     assert page.evaluate("() => window.battleMap.count") > 0, "printable map: nothing drawn"
     assert page.title().strip(), "printable map: empty <title>"
     page.screenshot(path=str(SHOTS / f"printable-map-{size}.png"), full_page=True)
+    sheet = write_contact_sheet()
+    shown = re.findall(r'<img src="([^"]+)"', sheet.read_text(encoding="utf-8"))
+    assert [f"{name}-{size}.png" for name in PAGE_NAMES] == [
+        src for src in shown if src.endswith(f"-{size}.png")]
+
+
+# Every page photographed, in the order of the contact sheet.
+PAGE_NAMES = ["map", "markets", "market-detail", "dashboard", "project-detail", "editor",
+              "printable-map"]
+
+
+def write_contact_sheet() -> Path:
+    """var/screenshots/index.html: every image there, page by page, desktop beside phone —
+    the one file a reviewer opens (tests/conftest.py prints where it is after the run)."""
+    rows = []
+    for name in PAGE_NAMES:
+        cells = "".join(
+            f'<figure><img src="{name}-{size}.png" alt="{name} ({size})" loading="lazy">'
+            f"<figcaption>{name} · {size} {SIZES[size]['width']}×{SIZES[size]['height']}"
+            "</figcaption></figure>"
+            for size in SIZES if (SHOTS / f"{name}-{size}.png").exists()
+        )
+        if cells:
+            rows.append(f"<section><h2>{name}</h2>{cells}</section>")
+    sheet = SHOTS / "index.html"
+    sheet.write_text(
+        '<!DOCTYPE html><html lang="en"><meta charset="utf-8"><title>Screenshots</title>'
+        "<style>body{font-family:sans-serif;margin:1rem}section{display:flex;gap:1rem;"
+        "align-items:flex-start;flex-wrap:wrap;border-top:1px solid #ccc}h2{width:100%}"
+        "img{max-width:640px;border:1px solid #999}</style>"
+        f"<h1>Screenshots</h1>{''.join(rows)}</html>",
+        encoding="utf-8",
+    )
+    return sheet
 
 
 @pytest.mark.browser
