@@ -36,6 +36,7 @@ SHELL_FILES = (
     "js/urls.js",
     "js/popups.js",
     "js/numbers.js",
+    "js/text.js",
     *(f"icons/markets-{size}.png" for size in ICON_SIZES),
 )
 

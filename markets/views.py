@@ -68,7 +68,7 @@ def public_list(request: HttpRequest) -> HttpResponse:
     at_param = request.GET.get("at", "") if status == 200 else ""
     query = {"at": at_param} if at_param else {}
     for feature in features:
-        feature["properties"]["url"] = f"/markets/{feature['id']}/" + (
+        feature["properties"]["url"] = reverse("market", args=[feature["id"]]) + (
             "?" + urlencode(query) if query else ""
         )
     context = {

@@ -11,6 +11,7 @@ import { nameToolButtons } from "./geoman_names.js";
 import { installNearbyTable } from "./nearby_table.js";
 import { fillPattern } from "./urls.js";
 import { failureMessage, request, write } from "./write.js";
+import { format } from "./text.js";
 
 const L = window.L;
 const config = readJSON("editor-config");
@@ -18,11 +19,6 @@ const mapConfig = readMapConfig();
 const S = config.strings;
 const FIELDS = ["name", "kind", "status", "capacity", "contact", "address", "department", "district"];
 const ZONE_STYLE = { color: "#a3161a", weight: 3, fillOpacity: 0.25 };
-
-/** Fill %(name)s placeholders (the same syntax as Django's gettext strings). */
-export function format(text, values) {
-  return text.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
-}
 
 /** Area (m²) of a GeoJSON (Multi)Polygon on the WGS84 ellipsoid, scaled locally per ring:
  *  metres per radian are the meridional (M) and prime-vertical (N·cos φ) radii at the ring's

@@ -5,15 +5,12 @@
 import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
 import { fillPattern } from "./urls.js";
 import { failureMessage, request, write } from "./write.js";
+import { format } from "./text.js";
 
 const L = window.L;
 const config = readJSON("editor-config");
 const mapConfig = readMapConfig();
 const S = config.strings;
-
-function format(text, values) {
-  return text.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
-}
 
 const map = L.map("history-map", { center: mapConfig.center, zoom: 14 });
 addBasemap(map, mapConfig, { legend: { entries: [

@@ -7,6 +7,7 @@
 import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
 import { marketPopup } from "./popups.js";
 import { loadedAt, registerWorker, showOfflineNote } from "./pwa.js";
+import { format } from "./text.js";
 
 const L = window.L;
 const EARTH_RADIUS_M = 6371008.8; // mean Earth radius (IUGG), metres
@@ -15,10 +16,6 @@ const data = readJSON("markets-data", { type: "FeatureCollection", features: [] 
 const strings = readJSON("markets-strings", {});
 const statusNode = document.getElementById("markets-status");
 const list = document.getElementById("market-list");
-
-function format(template, values) {
-  return template.replace(/%\((\w+)\)s/g, (_m, key) => String(values[key]));
-}
 
 /** Great-circle distance in metres between two WGS84 points (haversine). */
 export function distanceMetres(lat1, lon1, lat2, lon2) {

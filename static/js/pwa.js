@@ -4,10 +4,7 @@
 // cache, says when its list and hours were loaded.
 
 import { siteUrl } from "./urls.js";
-
-function format(template, values) {
-  return template.replace(/%\((\w+)\)s/g, (_m, key) => String(values[key]));
-}
+import { format } from "./text.js";
 
 /** Show "Offline: … updated at HH:MM" when sw.js served this page from its cache. */
 export function showOfflineNote(template) {

@@ -4,16 +4,13 @@
 // Leaflet (global L) is loaded as a classic script before this module.
 
 import { addBasemap, bboxToBounds, legendSwatch, readJSON, readMapConfig } from "./basemap.js";
+import { format } from "./text.js";
 
 const L = window.L;
 const data = readJSON("placement-data", { city: null, strings: {} });
 const node = document.getElementById("place-map");
 const status = document.getElementById("pick-status");
 const items = [...document.querySelectorAll(".queue-item")];
-
-function format(template, values) {
-  return template.replace(/%\((\w+)\)s/g, (_m, key) => values[key] ?? "");
-}
 
 if (node && L && items.length) {
   const config = readMapConfig();
