@@ -7,7 +7,6 @@ import datetime as dt
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.contrib.gis.admin import GISModelAdmin
-from django.forms import MultiWidget
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.text import capfirst, format_lazy
@@ -54,10 +53,7 @@ def _name_widget(widget, name) -> None:
         date, time = widget.widgets
         date.attrs["aria-label"] = format_lazy("{} · {}", name, _("Date"))
         time.attrs["aria-label"] = format_lazy("{} · {}", name, _("Time"))
-    elif isinstance(widget, MultiWidget):
-        for part in widget.widgets:
-            part.attrs["aria-label"] = name
-    else:
+    else:  # a MultiWidget hands its attrs to each of its inputs
         widget.attrs["aria-label"] = name
 
 

@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -358,14 +359,13 @@ def demo_city(transactional_db, settings):
     settings.DEBUG = False
 
 
-
+# Where tests/browser/test_screenshots.py leaves its images and their contact sheet.
+SHOTS = Path(__file__).resolve().parents[1] / "var" / "screenshots"
 _SESSION_STARTED = time.time()
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Say where this run's screenshots are (tests/browser/test_screenshots.py), for review."""
-    from tests.browser.test_screenshots import SHOTS
-
+    """Say where this run's screenshots are, for review."""
     sheet = SHOTS / "index.html"
     if sheet.exists() and sheet.stat().st_mtime >= _SESSION_STARTED:
         count = len(list(SHOTS.glob("*.png")))

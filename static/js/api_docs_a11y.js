@@ -6,12 +6,12 @@
 (function () {
   const root = document.getElementById("swagger-ui");
   if (!root) return;
+  const levels = [
+    ["h3.opblock-tag, section.models > h4", "2"],
+    [".opblock-tag-section h4", "3"],
+    [".opblock-tag-section h5", "4"],
+  ];
   const fix = () => {
-    const levels = [
-      ["h3.opblock-tag, section.models > h4", "2"],
-      [".opblock-tag-section h4", "3"],
-      [".opblock-tag-section h5", "4"],
-    ];
     for (const [selector, level] of levels) {
       for (const heading of root.querySelectorAll(selector)) {
         if (!heading.hasAttribute("aria-level")) heading.setAttribute("aria-level", level);

@@ -182,7 +182,6 @@ def _admin_pages(ids: dict[str, int]):
 @pytest.mark.django_db(transaction=True)
 def test_no_axe_violations_in_the_admin(page, signin, demo_city):
     page.set_viewport_size(SIZES["desktop"])
-    page.goto(page.base_url + "/accounts/login/")
     signin("admin", DEMO_PASSWORD)
     report = _visit(page, _admin_pages(_ids()), {})
     assert report == [], "\n".join(report)
@@ -194,7 +193,6 @@ def test_admin_inputs_are_named_as_their_columns_and_stay_so_in_added_rows(
         page, signin, demo_city):
     """What a screen reader hears in the zone's closures table, and in a row added to it."""
     page.set_viewport_size(SIZES["desktop"])
-    page.goto(page.base_url + "/accounts/login/")
     signin("admin", DEMO_PASSWORD)
     zone = _ids()["zone"]
     page.goto(page.base_url + f"/admin/markets/marketzone/{zone}/change/")

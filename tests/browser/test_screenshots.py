@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, SHOTS
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "var" / "screenshots"
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 FEATURES = "path.leaflet-interactive, .leaflet-marker-icon.leaflet-interactive"
 
@@ -90,35 +88,33 @@ def test_main_pages(page, signin, demo_city, size):
     page.screenshot(path=str(SHOTS / f"printable-map-{size}.png"), full_page=True)
     sheet = write_contact_sheet()
     shown = re.findall(r'<img src="([^"]+)"', sheet.read_text(encoding="utf-8"))
-    assert [f"{name}-{size}.png" for name in PAGE_NAMES] == [
-        src for src in shown if src.endswith(f"-{size}.png")]
-
-
-# Every page photographed, in the order of the contact sheet.
-PAGE_NAMES = ["map", "markets", "market-detail", "dashboard", "project-detail", "editor",
-              "printable-map"]
+    taken = [f"{name}-{size}.png" for name, *_ in _pages(_ids())] + [f"printable-map-{size}.png"]
+    assert [src for src in shown if src in taken] == taken  # each, in the order taken
 
 
 def write_contact_sheet() -> Path:
     """var/screenshots/index.html: every image there, page by page, desktop beside phone —
     the one file a reviewer opens (tests/conftest.py prints where it is after the run)."""
-    rows = []
-    for name in PAGE_NAMES:
-        cells = "".join(
+    pages: dict[str, list[str]] = {}
+    for size in SIZES:
+        for image in sorted(SHOTS.glob(f"*-{size}.png"), key=lambda f: f.stat().st_mtime):
+            pages.setdefault(image.name.removesuffix(f"-{size}.png"), []).append(size)
+    rows = "".join(
+        f"<section><h2>{name}</h2>" + "".join(
             f'<figure><img src="{name}-{size}.png" alt="{name} ({size})" loading="lazy">'
             f"<figcaption>{name} · {size} {SIZES[size]['width']}×{SIZES[size]['height']}"
             "</figcaption></figure>"
-            for size in SIZES if (SHOTS / f"{name}-{size}.png").exists()
-        )
-        if cells:
-            rows.append(f"<section><h2>{name}</h2>{cells}</section>")
+            for size in sizes
+        ) + "</section>"
+        for name, sizes in pages.items()
+    )
     sheet = SHOTS / "index.html"
     sheet.write_text(
         '<!DOCTYPE html><html lang="en"><meta charset="utf-8"><title>Screenshots</title>'
         "<style>body{font-family:sans-serif;margin:1rem}section{display:flex;gap:1rem;"
         "align-items:flex-start;flex-wrap:wrap;border-top:1px solid #ccc}h2{width:100%}"
         "img{max-width:640px;border:1px solid #999}</style>"
-        f"<h1>Screenshots</h1>{''.join(rows)}</html>",
+        f"<h1>Screenshots</h1>{rows}</html>",
         encoding="utf-8",
     )
     return sheet
